@@ -1,0 +1,148 @@
+"""The training loop, MLM pretraining and fine-tuning: tiny models learn, deterministically."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from xlt.encoder import (
+    PretrainConfig,
+    TinyBertConfig,
+    mask_tokens,
+    pack,
+    pretrain,
+    read_corpus,
+    train_tokenizer,
+)
+from xlt.finetune import FinetuneConfig, finetune, run_candidate
+from xlt.io import read_jsonl
+from xlt.train.loop import LoopConfig, resolve_device
+from xlt.train.tasks import bucket_batches, padding_efficiency
+from xlt.world import NER_LABELS, SENTIMENT_LABELS, UPOS_LABELS, WorldConfig, generate
+
+SIZE = TinyBertConfig(vocab_size=600, hidden_size=48, layers=1, heads=2, intermediate_size=96)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> dict:
+    torch.set_num_threads(2)
+    root = tmp_path_factory.mktemp("tiny")
+    generate(
+        WorldConfig(languages=("en", "de"), sizes={"train": 300, "dev": 80, "test": 80},
+                    unlabelled=600, parallel=10),
+        root / "data",
+    )  # fmt: skip
+    texts = list(read_corpus(sorted((root / "data" / "synth-text").glob("*/train.jsonl"))))
+    train_tokenizer(texts, SIZE.vocab_size, root / "tok")
+    stats = pretrain(root / "tok", texts, SIZE, PretrainConfig(steps=60, batch_size=16, lr=2e-3, seq_len=64), root / "enc")  # fmt: skip
+    return {"root": root, "data": root / "data", "enc": root / "enc", "stats": stats}
+
+
+def test_mlm_pretraining_learns_and_saves_a_hub_style_directory(tiny):
+    from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
+
+    s = tiny["stats"]
+    assert s["loss_last"] < s["loss_first"] - 0.5
+    assert s["tokens_per_second"] > 0
+    enc = tiny["enc"]
+    assert AutoTokenizer.from_pretrained(enc).mask_token == "[MASK]"
+    assert AutoModel.from_pretrained(enc).config.hidden_size == 48
+    head = AutoModelForTokenClassification.from_pretrained(enc, num_labels=3)
+    assert head.config.num_labels == 3
+    assert json.loads((enc / "xlt_pretrain.json").read_text())["steps"] == 60
+
+
+def test_packing_has_no_padding_and_masking_rate():
+    blocks = pack([[5, 6, 7]] * 40, seq_len=16, cls_id=2, sep_id=3)
+    assert blocks.shape[1] == 16 and (blocks[:, 0] == 2).all() and (blocks != 0).all()
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, 100, (64, 128))
+    inputs, labels = mask_tokens(ids, mask_prob=0.15, mask_id=4, vocab_size=100, special_ids=[0, 1, 2, 3, 4], generator=g)  # fmt: skip
+    rate = (labels != -100).float().mean().item()
+    assert 0.13 < rate < 0.17
+    assert ((inputs == 4) == ((labels != -100) & (inputs == 4))).all()
+
+
+def test_length_bucketing_pads_little():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 60, 2000)
+    batches = bucket_batches(lengths, 32, np.random.default_rng(1))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(2000))
+    assert padding_efficiency(lengths, batches) > 0.9
+    naive = [np.arange(i, min(i + 32, 2000)) for i in range(0, 2000, 32)]
+    assert padding_efficiency(lengths, naive) < 0.7
+
+
+@pytest.mark.parametrize(
+    ("task", "kind", "labels", "lr", "epochs"),
+    [("synth-pos", "tagging", UPOS_LABELS, 3e-3, 4), ("synth-ner", "ner", NER_LABELS, 3e-3, 4)],
+)
+def test_finetuning_learns(tiny, task, kind, labels, lr, epochs):
+    data = tiny["data"] / task
+    train = read_jsonl(data / "en" / "train.jsonl")
+    evals = {lang: {"dev": read_jsonl(data / lang / "dev.jsonl")} for lang in ("en", "de")}
+    cfg = FinetuneConfig(kind=kind, labels=labels, lr=lr, epochs=epochs, batch_size=16, seed=1)
+    res = finetune(cfg, tiny["enc"], train, evals)
+    first, last = np.mean(res.loss_curve[:5]), np.mean(res.loss_curve[-5:])
+    assert last < 0.6 * first, (first, last)
+    counts = Counter(t for r in train for t in r["tags"])
+    majority = counts.most_common(1)[0][0]
+    dev = evals["en"]["dev"]
+    base = (
+        100 * sum(t == majority for r in dev for t in r["tags"]) / sum(len(r["tags"]) for r in dev)
+    )
+    if kind == "ner":
+        assert res.scores["en"]["dev"]["f1"] > 20  # majority ("O") scores 0
+    else:
+        assert res.scores["en"]["dev"]["accuracy"] > base + 20
+    assert res.features["de"].shape == (48,)
+    assert len(res.predictions["de"]) == len(evals["de"]["dev"])
+    assert res.info["padding_efficiency"] >= 0.85
+
+
+def test_candidate_job_is_deterministic_and_writes_its_record(tiny, tmp_path):
+    data = tiny["data"] / "synth-sentiment"
+    params = {"task": "sentiment", "method": "zero-shot", "kind": "classification",
+              "labels": list(SENTIMENT_LABELS), "lr": 2e-3, "epochs": 1, "batch_size": 16,
+              "seed": 7, "encoder": "tiny", "source": "en", "device": "cpu"}  # fmt: skip
+    evals = {f"{lang}/{s}": str(data / lang / f"{s}.jsonl") for lang in ("en", "de") for s in ("dev", "test")}  # fmt: skip
+    outs = []
+    for run in ("a", "b"):
+        o = {k: str(tmp_path / run / f) for k, f in (("metrics", "metrics.json"), ("predictions", "predictions.json.gz"), ("features", "features.npz"))}  # fmt: skip
+        run_candidate(params, str(tiny["enc"]), str(data / "en" / "train.jsonl"), evals, o)
+        outs.append(o)
+    m = [json.loads(Path(o["metrics"]).read_text()) for o in outs]
+    assert m[0]["scores"] == m[1]["scores"]
+    assert set(m[0]["scores"]) == {"en", "de"}
+    assert set(m[0]["scores"]["de"]["test"]) == {"accuracy", "macro_f1"}
+    assert m[0]["provenance"]["seed"] == 7 and m[0]["hp"] == "lr0.002-ep1-bs16"
+    with np.load(outs[0]["features"]) as z:
+        assert list(z["langs"]) == ["de", "en"] and z["features"].shape == (2, 48)
+
+
+def test_unknown_label_in_training_data_is_a_clear_error(tiny, tmp_path):
+    bad = tmp_path / "train.jsonl"
+    bad.write_text('{"id": "1", "tokens": ["a", "b"], "tags": ["NOUN", "B-PRS"]}\n')
+    params = {"kind": "tagging", "labels": list(UPOS_LABELS), "lr": 1e-3, "epochs": 1, "batch_size": 4, "seed": 1}  # fmt: skip
+    out = {"metrics": str(tmp_path / "m.json"), "predictions": str(tmp_path / "p.json.gz"), "features": str(tmp_path / "f.npz")}  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"train.jsonl line 1: tag 'B-PRS' is not in the label set"
+    ):
+        run_candidate(params, str(tiny["enc"]), str(bad), {}, out)
+    assert not any(Path(p).exists() for p in out.values())
+
+
+def test_loop_config_and_device_errors():
+    with pytest.raises(ValueError, match="learning rate must be positive"):
+        LoopConfig(lr=0)
+    with pytest.raises(ValueError, match="precision must be"):
+        LoopConfig(lr=1e-3, precision="fp8")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA GPU is visible"):
+            resolve_device("cuda")

@@ -1,0 +1,1 @@
+"""Training: the one loop, task encoders, evaluation."""
