@@ -1,0 +1,604 @@
+"""Readers: one upstream file in, a list of common-schema records out.
+
+Formats (keys of ``READERS``):
+
+- ``conllu``  Universal Dependencies; tokens = FORM (column 2), tags = UPOS (column 4).
+- ``conll``   CoNLL-2002/2003 NER; token first, NER tag last, space- or tab-separated.
+- ``wikiann`` WikiANN / PAN-X; ``index<TAB>token<TAB>tag`` or ``token<TAB>tag``.
+- ``uner``    Universal NER; ``index<TAB>token<TAB>tag<TAB>extra<TAB>annotator`` + ``#`` comments.
+- ``sib200``  SIB-200 topic classification; TSV with header ``index_id<TAB>category<TAB>text``.
+- ``jsonl``   already in the common schema (validated with ``xlt.io.read_jsonl``).
+
+Every reader opens gzip files transparently (detected by their magic bytes), decodes line by
+line so that a decoding error names its line, raises ``DataError(path, line, problem, fix)`` for
+malformed input, and validates each record with ``xlt.io.validate_record`` (against the optional
+``labels`` the caller passes). Ids are the file's own sentence id when it has one (``# sent_id``,
+SIB-200 ``index_id``), else ``f"{lang}-{split}-{n}"`` with ``n`` the 0-based sentence number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gzip
+import inspect
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from xlt.io import DataError, Kind, iter_jsonl, read_jsonl, validate_record
+
+Record = dict[str, Any]
+PathLike = str | os.PathLike
+TokenTag = tuple[str, str]
+RowParser = Callable[[str], TokenTag | None]
+Reader = Callable[..., list[Record]]
+
+UPOS_TAGS = frozenset(
+    ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON")
+    + ("PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X")
+)
+NER_TAG = re.compile(r"O|[BIES]-\S+")
+SCHEMES = ("iob1", "iob2")
+GZIP_MAGIC = b"\x1f\x8b"
+CONLLU_ID = re.compile(r"[1-9]\d*|\d+-\d+|\d+\.\d+")
+LANG_PREFIX = re.compile(r"([a-z]{2,3}):(?=.)")
+SPACES = re.compile(r"[ \t]+")
+SIB200_HEADER = ["index_id", "category", "text"]
+DOCSTART = "-DOCSTART-"
+
+
+# --------------------------------------------------------------------------------------------
+# lines, blocks and row errors (shared by every reader)
+
+
+class RowError(ValueError):
+    """A problem with one line; ``at_line`` turns it into a DataError naming file and line."""
+
+    def __init__(self, problem: str, fix: str = ""):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+@contextlib.contextmanager
+def at_line(path: PathLike, lineno: int | None) -> Iterator[None]:
+    try:
+        yield
+    except RowError as e:
+        raise DataError(path, lineno, e.problem, e.fix) from None
+
+
+def _open_binary(path: PathLike) -> BinaryIO:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")  # noqa: SIM115
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} (try utf-8 or latin-1)") from None
+
+
+def iter_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """Yield ``(1-based line number, line without its line ending)``; gzip is transparent."""
+    _check_encoding(encoding)
+    with _open_binary(path) as fh:
+        try:
+            for lineno, raw in enumerate(fh, 1):
+                line = _decode(path, lineno, raw, encoding)
+                if lineno == 1:
+                    line = line.removeprefix("\ufeff")
+                yield lineno, line.rstrip("\r\n")
+        except (gzip.BadGzipFile, EOFError) as e:
+            raise DataError(path, None, f"broken gzip file ({e})", "download it again") from None
+
+
+def _decode(path: PathLike, lineno: int, raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        bad = raw[e.start : e.start + 1]
+        raise DataError(
+            path,
+            lineno,
+            f"byte {bad!r} at column {e.start + 1} is not valid {encoding}",
+            "if the file is ISO-8859-1 (e.g. CoNLL-2002) set the dataset's "
+            "options: {encoding: latin-1}",
+        ) from None
+
+
+@dataclass
+class Block:
+    """A blank-line-separated group of lines: its comment lines and its data rows."""
+
+    start: int
+    comments: list[str] = field(default_factory=list)
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+
+def iter_blocks(
+    lines: Iterable[tuple[int, str]], comment_prefix: str | None = None
+) -> Iterator[Block]:
+    """Group lines into blocks separated by blank lines; blocks without data rows are dropped."""
+    block: Block | None = None
+    for lineno, line in lines:
+        if not line.strip():
+            if block is not None and block.rows:
+                yield block
+            block = None
+            continue
+        if block is None:
+            block = Block(lineno)
+        if comment_prefix is not None and line.startswith(comment_prefix):
+            block.comments.append(line)
+        else:
+            block.rows.append((lineno, line))
+    if block is not None and block.rows:
+        yield block
+
+
+def comment_value(comments: Iterable[str], key: str) -> str | None:
+    """The value of a ``# key = value`` comment (e.g. ``sent_id``), or None."""
+    for comment in comments:
+        name, sep, value = comment.lstrip("#").partition("=")
+        if sep and name.strip() == key and value.strip():
+            return value.strip()
+    return None
+
+
+def tab_columns(line: str, expected: Sequence[int], what: str) -> list[str]:
+    cols = line.split("\t")
+    if len(cols) not in expected:
+        raise RowError(
+            f"expected {what}, found {len(cols)} column(s) in {line[:80]!r}",
+            "columns must be separated by single tabs",
+        )
+    return cols
+
+
+# --------------------------------------------------------------------------------------------
+# tags
+
+
+def check_ner_tag(tag: str) -> None:
+    if not NER_TAG.fullmatch(tag):
+        raise RowError(
+            f"tag {tag!r} is not an IOB tag (O, B-TYPE, I-TYPE, E-TYPE or S-TYPE)",
+            "check that the tag is the last column and the file is in the configured format",
+        )
+
+
+def check_upos(tag: str) -> None:
+    if tag not in UPOS_TAGS:
+        raise RowError(
+            f"UPOS {tag!r} is not one of the 17 universal POS tags",
+            f"column 4 must be one of {' '.join(sorted(UPOS_TAGS))}",
+        )
+
+
+def iob1_to_iob2(tags: Sequence[str]) -> list[str]:
+    """Rewrite IOB1 as IOB2: an ``I-X`` that starts a chunk (after O or another type) -> ``B-X``."""
+    out: list[str] = []
+    prev_type: str | None = None
+    for tag in tags:
+        kind = None if tag == "O" else tag[2:]
+        if tag.startswith("I-") and kind != prev_type:
+            tag = "B-" + kind
+        out.append(tag)
+        prev_type = kind
+    return out
+
+
+def convert_scheme(tags: Sequence[str], scheme: str) -> list[str]:
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown tag scheme {scheme!r}; use one of {list(SCHEMES)}")
+    return iob1_to_iob2(tags) if scheme == "iob1" else list(tags)
+
+
+def check_labels(
+    path: PathLike, linenos: Sequence[int], tags: Sequence[str], labels: Sequence[str] | None
+) -> None:
+    """Name the exact line of the first tag outside the label set."""
+    if labels is None:
+        return
+    allowed = set(labels)
+    for lineno, tag in zip(linenos, tags, strict=True):
+        if tag not in allowed:
+            raise DataError(
+                path,
+                lineno,
+                f"tag {tag!r} is not in the label set {sorted(allowed)}",
+                "fix the tag or add it to the dataset's labels in the config",
+            )
+
+
+def clean_token(token: str) -> str:
+    """Drop control characters (e.g. the stray 0x81 in Dutch CoNLL-2002); never return ''."""
+    if token.isprintable():
+        return token
+    cleaned = "".join(ch for ch in token if unicodedata.category(ch) != "Cc")
+    return cleaned if cleaned.strip() else token
+
+
+# --------------------------------------------------------------------------------------------
+# records
+
+
+class RecordList:
+    """Collects validated records and rejects duplicate ids, naming the offending line."""
+
+    def __init__(self, path: PathLike, kind: Kind, labels: Sequence[str] | None):
+        self.path, self.kind, self.labels = path, kind, labels
+        self.records: list[Record] = []
+        self._ids: dict[str, int | None] = {}
+
+    def add(self, rec: Record, lineno: int | None) -> None:
+        validate_record(rec, self.kind, self.path, lineno, self.labels)
+        rid = rec["id"]
+        if rid in self._ids:
+            raise DataError(
+                self.path,
+                lineno,
+                f"duplicate id {rid!r} (first seen at line {self._ids[rid]})",
+                "sentence ids must be unique within a file",
+            )
+        self._ids[rid] = lineno
+        self.records.append(rec)
+
+    def result(self) -> list[Record]:
+        if not self.records:
+            raise DataError(
+                self.path, None, "no examples found (empty file?)", "check the path and format"
+            )
+        return self.records
+
+
+def default_id(lang: str, split: str, n: int) -> str:
+    return f"{lang}-{split}-{n}"
+
+
+def read_tagged(
+    path: PathLike,
+    parse_row: RowParser,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    scheme: str = "iob2",
+    comment_prefix: str | None = None,
+) -> list[Record]:
+    """Shared driver of the tagging readers: blocks -> rows -> (scheme conversion) -> records.
+
+    ``parse_row`` returns ``(token, tag)``, or None for a row to skip, or raises RowError.
+    Blocks whose rows are all skipped (e.g. a lone ``-DOCSTART-``) yield no record.
+    """
+    convert_scheme([], scheme)  # reject an unknown scheme before reading
+    out = RecordList(path, "tagging", labels)
+    for block in iter_blocks(iter_lines(path, encoding), comment_prefix):
+        linenos, tokens, tags = parse_block(path, block, parse_row)
+        if not tokens:
+            continue
+        tags = convert_scheme(tags, scheme)
+        check_labels(path, linenos, tags, labels)
+        rid = comment_value(block.comments, "sent_id") or default_id(lang, split, len(out.records))
+        out.add({"id": rid, "tokens": tokens, "tags": tags}, block.start)
+    return out.result()
+
+
+def parse_block(
+    path: PathLike, block: Block, parse_row: RowParser
+) -> tuple[list[int], list[str], list[str]]:
+    """Line numbers, tokens and tags of a block's kept rows (a RowError names its line)."""
+    linenos: list[int] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    lineno = block.start
+    try:  # one try per block, not a context manager per row: this loop is the hot path
+        for lineno, line in block.rows:
+            parsed = parse_row(line)
+            if parsed is not None:
+                linenos.append(lineno)
+                tokens.append(parsed[0])
+                tags.append(parsed[1])
+    except RowError as e:
+        raise DataError(path, lineno, e.problem, e.fix) from None
+    return linenos, tokens, tags
+
+
+# --------------------------------------------------------------------------------------------
+# row parsers, one per tagging format
+
+
+def conllu_row(line: str) -> TokenTag | None:
+    cols = tab_columns(line, (10,), "10 tab-separated CoNLL-U columns")
+    if not CONLLU_ID.fullmatch(cols[0]):
+        raise RowError(
+            f"ID {cols[0]!r} is not a word index (1), a multiword range (1-2) or an empty node (1.1)"
+        )
+    if not cols[0].isdigit():
+        return None  # multiword-token range or empty node: not a syntactic word of the sentence
+    check_upos(cols[3])
+    return cols[1], cols[3]
+
+
+def conll_row(line: str, strip_control_chars: bool = True) -> TokenTag | None:
+    cols = SPACES.split(line.strip(" \t"))
+    if cols[0] == DOCSTART:
+        return None
+    if len(cols) < 2:
+        raise RowError(
+            f"expected 'token ... tag' (2 or more columns), found {line[:80]!r}",
+            "each token line needs the token first and the NER tag last",
+        )
+    check_ner_tag(cols[-1])
+    token = clean_token(cols[0]) if strip_control_chars else cols[0]
+    return token, cols[-1]
+
+
+def wikiann_row(line: str) -> TokenTag:
+    cols = tab_columns(line, (2, 3), "'index<TAB>token<TAB>tag' or 'token<TAB>tag'")
+    if len(cols) == 3 and not cols[0].isdigit():
+        raise RowError(f"first column {cols[0]!r} is not a token index")
+    check_ner_tag(cols[-1])
+    return cols[-2], cols[-1]
+
+
+def uner_row(line: str) -> TokenTag:
+    cols = tab_columns(line, (5,), "5 tab-separated columns (index, token, tag, extra, annotator)")
+    check_ner_tag(cols[2])
+    return cols[1], cols[2]
+
+
+# --------------------------------------------------------------------------------------------
+# readers
+
+
+def read_conllu(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+) -> list[Record]:
+    """UD CoNLL-U: FORM/UPOS per word; multiword ranges and empty nodes skipped."""
+    return read_tagged(
+        path,
+        conllu_row,
+        lang=lang,
+        split=split,
+        labels=labels,
+        encoding=encoding,
+        comment_prefix="#",
+    )
+
+
+def read_conll(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    scheme: str = "iob2",
+    strip_control_chars: bool = True,
+) -> list[Record]:
+    """CoNLL-2002/2003 NER (``encoding: latin-1`` for 2002, ``scheme: iob1`` for 2003)."""
+    return read_tagged(
+        path,
+        partial(conll_row, strip_control_chars=strip_control_chars),
+        lang=lang,
+        split=split,
+        labels=labels,
+        encoding=encoding,
+        scheme=scheme,
+    )
+
+
+def read_wikiann(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    scheme: str = "iob2",
+    strip_lang_prefix: bool = True,
+) -> list[Record]:
+    """WikiANN; ``en:Token`` prefixes (Rahimi et al. files) are stripped, see ``strip_prefix``."""
+    records = read_tagged(
+        path, wikiann_row, lang=lang, split=split, labels=labels, encoding=encoding, scheme=scheme
+    )
+    return strip_prefix(records) if strip_lang_prefix else records
+
+
+def strip_prefix(records: list[Record]) -> list[Record]:
+    """Remove a ``xx:`` language prefix from tokens, if the file uses one.
+
+    A file is prefixed when its very first token starts with a 2-3 letter code and a colon;
+    only that exact prefix is then removed. Plain files keep tokens such as ``bar:24`` intact.
+    """
+    match = LANG_PREFIX.match(records[0]["tokens"][0])
+    if match is None:
+        return records
+    prefix = match.group(0)
+    for rec in records:
+        rec["tokens"] = [
+            t[len(prefix) :] if t.startswith(prefix) and len(t) > len(prefix) else t
+            for t in rec["tokens"]
+        ]
+    return records
+
+
+def read_uner(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    scheme: str = "iob2",
+) -> list[Record]:
+    """Universal NER IOB2 TSV (five columns, ``#`` comments, ``# sent_id`` ids)."""
+    return read_tagged(
+        path,
+        uner_row,
+        lang=lang,
+        split=split,
+        labels=labels,
+        encoding=encoding,
+        scheme=scheme,
+        comment_prefix="#",
+    )
+
+
+def find_labels_file(path: PathLike, labels_file: PathLike | None) -> Path | None:
+    """An explicit ``labels_file``, else ``labels.txt`` in the file's folder or the one above."""
+    if labels_file is not None:
+        if not Path(labels_file).is_file():
+            raise DataError(labels_file, None, "labels file not found", "fix options.labels_file")
+        return Path(labels_file)
+    here = Path(path).resolve().parent
+    for folder in (here, here.parent):
+        if (folder / "labels.txt").is_file():
+            return folder / "labels.txt"
+    return None
+
+
+def read_label_list(path: PathLike) -> list[str]:
+    labels = [line.strip() for _, line in iter_lines(path) if line.strip()]
+    if not labels:
+        raise DataError(path, None, "labels file is empty", "list one class per line")
+    return labels
+
+
+def read_sib200(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    labels_file: PathLike | None = None,
+) -> list[Record]:
+    """SIB-200 TSV; ids are the ``index_id`` (shared by the translations of one sentence)."""
+    found = find_labels_file(path, labels_file)
+    allowed = set(read_label_list(found)) if found is not None else None
+    out = RecordList(path, "classification", labels)
+    lines = iter_lines(path, encoding)
+    check_sib200_header(path, next(lines, None))
+    for lineno, line in lines:
+        if not line.strip():
+            continue
+        with at_line(path, lineno):
+            index_id, category, text = tab_columns(
+                line, (3,), "3 columns (index_id, category, text)"
+            )
+            if allowed is not None and category not in allowed:
+                raise RowError(
+                    f"category {category!r} is not listed in {found}",
+                    f"allowed: {sorted(allowed)}",
+                )
+            if not index_id.strip():
+                raise RowError("empty index_id")
+        out.add({"id": index_id.strip(), "text": text, "label": category}, lineno)
+    return out.result()
+
+
+def check_sib200_header(path: PathLike, first: tuple[int, str] | None) -> None:
+    if first is None:
+        raise DataError(path, None, "empty file", "expected a SIB-200 TSV with a header line")
+    lineno, header = first
+    if header.split("\t") != SIB200_HEADER:
+        raise DataError(
+            path,
+            lineno,
+            f"header is {header[:80]!r}, expected 'index_id<TAB>category<TAB>text'",
+            "is this a SIB-200 file? the header line is required",
+        )
+
+
+def read_common_jsonl(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    kind: Kind | None = None,
+) -> list[Record]:
+    """Common-schema JSONL; ``kind`` (tagging/classification) is inferred when not given."""
+    kind = kind or infer_kind(path)
+    records = read_jsonl(path, kind, labels)
+    if not records:
+        raise DataError(path, None, "no examples found (empty file?)", "check the path")
+    return records
+
+
+def infer_kind(path: PathLike) -> Kind:
+    for lineno, rec in iter_jsonl(path):
+        if "tokens" in rec:
+            return "tagging"
+        if "label" in rec:
+            return "classification"
+        raise DataError(
+            path, lineno, "cannot tell the record kind", "records need 'tokens' or 'label'"
+        )
+    raise DataError(path, None, "no examples found (empty file?)", "check the path")
+
+
+# --------------------------------------------------------------------------------------------
+# registry
+
+READERS: dict[str, Reader] = {
+    "conllu": read_conllu,
+    "conll": read_conll,
+    "wikiann": read_wikiann,
+    "uner": read_uner,
+    "sib200": read_sib200,
+    "jsonl": read_common_jsonl,
+}
+
+#: the record kind each format produces (None: given by the caller / the file itself)
+READER_KINDS: dict[str, Kind | None] = {
+    "conllu": "tagging",
+    "conll": "tagging",
+    "wikiann": "tagging",
+    "uner": "tagging",
+    "sib200": "classification",
+    "jsonl": None,
+}
+
+
+def reader_options(fmt: str) -> list[str]:
+    """The options (keyword arguments besides lang/split) a format's reader accepts."""
+    params = inspect.signature(get_reader(fmt)).parameters
+    return [
+        name
+        for name, p in params.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("lang", "split")
+    ]
+
+
+def get_reader(fmt: str) -> Reader:
+    if fmt not in READERS:
+        raise ValueError(f"unknown data format {fmt!r}; known formats: {sorted(READERS)}")
+    return READERS[fmt]
+
+
+def read_file(fmt: str, path: PathLike, *, lang: str, split: str, **options: Any) -> list[Record]:
+    """Read ``path`` in format ``fmt`` into common-schema records (``options`` go to the reader)."""
+    reader = get_reader(fmt)
+    unknown = sorted(set(options) - set(reader_options(fmt)))
+    if unknown:
+        raise ValueError(
+            f"format {fmt!r} does not take option(s) {unknown}; it takes {reader_options(fmt)}"
+        )
+    return reader(path, lang=lang, split=split, **options)
