@@ -1,0 +1,32 @@
+# xlt: cross-lingual transfer research as one reproducible workflow.
+# Table of contents only: rules live in rules/*.smk, logic in the xlt package.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+# config.yaml is the embedded default; a --configfile given on the command line replaces it
+# (instead of being merged into it, which would mix the default tasks into another study).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/encoder.smk"
+include: "rules/finetune.smk"
+include: "rules/select.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

@@ -1,0 +1,58 @@
+# Encoders: a WordPiece tokenizer + tiny BERT trained here, or a hub encoder fetched once.
+# Either way the result is a Hugging Face directory loaded with from_pretrained downstream.
+
+
+rule train_tokenizer:
+    input:
+        corpus=lambda wc: PLAN.corpus_files(wc.encoder),
+    output:
+        directory("results/encoders/{encoder}.tokenizer"),
+    log:
+        "logs/encoders/{encoder}.tokenizer.log",
+    benchmark:
+        "benchmarks/encoders/{encoder}.tokenizer.tsv"
+    params:
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
+    script:
+        "../workflow_scripts/train_tokenizer.py"
+
+
+rule pretrain_encoder:
+    input:
+        tokenizer="results/encoders/{encoder}.tokenizer",
+        corpus=lambda wc: PLAN.corpus_files(wc.encoder),
+    output:
+        directory("results/encoders/{encoder}"),
+    log:
+        "logs/encoders/{encoder}.log",
+    benchmark:
+        "benchmarks/encoders/{encoder}.tsv"
+    wildcard_constraints:
+        encoder="|".join(
+            n for n, e in config["encoders"].items() if e["kind"] == "tiny"
+        )
+        or "^$",
+    threads: 2
+    params:
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
+        seed=config["seed"],
+        device=config["finetune"]["device"],
+        precision=config["finetune"]["precision"],
+    script:
+        "../workflow_scripts/pretrain_encoder.py"
+
+
+rule fetch_encoder:
+    output:
+        directory("results/encoders/{encoder}"),
+    log:
+        "logs/encoders/{encoder}.fetch.log",
+    wildcard_constraints:
+        encoder="|".join(
+            n for n, e in config["encoders"].items() if e["kind"] == "hub"
+        )
+        or "^$",
+    params:
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
+    script:
+        "../workflow_scripts/fetch_encoder.py"

@@ -1,0 +1,25 @@
+# Candidates: one job per task x method x hyper-parameters x seed.
+
+
+rule finetune:
+    input:
+        encoder=encoder_dir,
+        train=train_files,
+        evals=lambda wc: list(eval_files(wc).values()),
+    output:
+        metrics="results/candidates/{task}/{method}/{hp}/seed{seed}/metrics.json",
+        predictions="results/candidates/{task}/{method}/{hp}/seed{seed}/predictions.json.gz",
+        features="results/candidates/{task}/{method}/{hp}/seed{seed}/features.npz",
+        weights=weights_output(
+            "results/candidates/{task}/{method}/{hp}/seed{seed}/model"
+        ),
+    log:
+        "logs/candidates/{task}/{method}/{hp}/seed{seed}.log",
+    benchmark:
+        "benchmarks/candidates/{task}/{method}/{hp}/seed{seed}.tsv"
+    threads: config["finetune"]["threads"]
+    params:
+        cfg=finetune_params,
+        evals=eval_files,
+    script:
+        "../workflow_scripts/finetune.py"

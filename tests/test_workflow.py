@@ -1,0 +1,178 @@
+"""The workflow end to end on a tiny config: outputs, targets, re-runs, report, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TEST_CONFIG = REPO / "configs" / "test.yaml"
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, config: Path | None = TEST_CONFIG, check: bool = True, timeout: int = 600):  # fmt: skip
+    cmd = [SNAKEMAKE, *args, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    if config is not None:
+        cmd += ["--configfile", str(config)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and res.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}")  # fmt: skip
+    return res
+
+
+def planned_jobs(workdir: Path, *args: str, config: Path | None = TEST_CONFIG) -> dict[str, int]:
+    """Job counts per rule of a dry run (empty when there is nothing to do)."""
+    out = snakemake(workdir, "-n", *args, config=config).stdout
+    counts = {}
+    if "Job stats:" in out:
+        table = out.split("Job stats:")[1].split("\n\n")[0]
+        for line in table.splitlines()[3:]:
+            m = re.match(r"(\S+)\s+(\d+)$", line.strip())
+            if m and m[1] != "total":
+                counts[m[1]] = int(m[2])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("wf")
+    t0 = time.time()
+    snakemake(work, "all", "--cores", "2")
+    elapsed = time.time() - t0
+    assert elapsed < 300, f"the tiny workflow took {elapsed:.0f}s (budget 300s)"
+    return work
+
+
+def test_all_builds_tables_figures_pools_and_logs(run):
+    for task in ("ner", "pos", "sentiment"):
+        table = pd.read_csv(run / f"results/tables/zero_shot_{task}.csv")
+        assert list(table["lang"]) == ["en", "de", "zh"]
+        assert {"mean", "sd", "seed_sd", "en_dev", "all_target", "majority"} <= set(table.columns)
+        assert (table["candidates"] == 2).all()
+        assert (run / f"results/tables/zero_shot_{task}.md").read_text().startswith("### Zero-shot")
+        assert (run / f"results/figures/scores_{task}.png").stat().st_size > 5000
+        pool = pd.read_parquet(run / f"results/pools/{task}.parquet")
+        assert len(pool) == 2 * 3 and pool["test"].between(0, 100).all()
+    metrics = json.loads(next((run / "results/candidates/pos").rglob("metrics.json")).read_text())
+    assert set(metrics["scores"]) == {"en", "de", "zh"}
+    assert metrics["provenance"]["torch"].startswith("2.13")
+    assert not list((run / "results/candidates").rglob("model"))  # weights are temp()
+    assert (run / "results/encoders/tiny/config.json").exists()
+    logs = list((run / "logs").rglob("*.log"))
+    assert len(logs) >= 14 and all(p.read_text().startswith("# xlt job started") for p in logs)
+    assert list((run / "benchmarks").rglob("*.tsv"))
+
+
+def test_second_run_has_nothing_to_do(run):
+    assert planned_jobs(run, "all") == {}
+
+
+def test_deleting_a_table_reruns_only_the_table(run):
+    (run / "results/tables/zero_shot_ner.csv").unlink()
+    assert planned_jobs(run, "all") == {"table_zero_shot": 1, "all": 1}
+    snakemake(run, "results/tables/zero_shot_ner.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}
+
+
+def test_changing_one_grid_value_reruns_only_affected_jobs(run, tmp_path):
+    cfg = yaml.safe_load(TEST_CONFIG.read_text())
+    cfg["tasks"]["pos"]["grid"] = {**cfg["defaults"]["grid"], "seeds": [1, 2, 3]}
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    jobs = planned_jobs(run, "all", config=changed)
+    assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1, "all": 1}
+
+
+def test_one_table_builds_only_what_it_needs(tmp_path):
+    jobs = planned_jobs(tmp_path, "results/tables/zero_shot_ner.csv")
+    assert jobs == {
+        "generate_world": 1,
+        "train_tokenizer": 1,
+        "pretrain_encoder": 1,
+        "finetune": 2,
+        "pool": 1,
+        "table_zero_shot": 1,
+    }
+
+
+def test_report_renders(run):
+    snakemake(run, "--report", "results/report.html")
+    html = (run / "results/report.html").read_text(errors="replace")
+    assert "zero_shot_ner.csv" in html and "scores_sentiment.png" in html
+
+
+def test_paper_scale_dry_run_is_fast_and_offline():
+    t0 = time.time()
+    jobs = planned_jobs(REPO, "all", config=REPO / "configs" / "paper.yaml")
+    elapsed = time.time() - t0
+    assert elapsed < 60, f"paper dry-run took {elapsed:.0f}s"
+    assert jobs["finetune"] >= 240 * 4
+    assert jobs["fetch_encoder"] == 2 and "generate_world" not in jobs
+
+
+# --- bad input: a clear message naming the culprit, and no partial output -------------------
+
+
+def _config_with(tmp_path: Path, edit) -> Path:
+    cfg = yaml.safe_load(TEST_CONFIG.read_text())
+    edit(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_invalid_config_value_is_named(tmp_path):
+    bad = _config_with(tmp_path, lambda c: c["finetune"].update(precision="fp8"))
+    res = snakemake(tmp_path, "-n", "all", config=bad, check=False)
+    assert res.returncode != 0
+    err = res.stdout + res.stderr
+    assert "fp8" in err and "precision" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_unknown_language_code_is_named(tmp_path):
+    bad = _config_with(tmp_path, lambda c: c["tasks"]["ner"].update(targets=["de", "xx"]))
+    res = snakemake(tmp_path, "-n", "all", config=bad, check=False)
+    assert res.returncode != 0
+    err = res.stdout + res.stderr
+    assert "unknown language 'xx'" in err and "tasks.ner" in err and "world.languages" in err
+
+
+def test_malformed_data_line_stops_with_file_and_line(tmp_path):
+    data = tmp_path / "in"
+    data.mkdir()
+    good = "Maria\tB-PER\nsleeps\tO\n\n"
+    for name in ("en-train", "en-test", "de-dev", "de-test"):
+        (data / f"{name}.tsv").write_text(good * 3)
+    (data / "en-dev.tsv").write_text(good + "broken-line-without-tag\n\n")
+
+    def edit(cfg):
+        cfg["datasets"] = {
+            "myner": {
+                "task_type": "tagging",
+                "format": "wikiann",
+                "languages": {"en": ["train", "dev", "test"], "de": ["dev", "test"]},
+                "source": {"file": str(data / "{lang}-{split}.tsv")},
+            }
+        }
+        cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"]}}
+
+    bad = _config_with(tmp_path, edit)
+    res = snakemake(tmp_path, "results/data/myner/en/dev.jsonl", "--cores", "1", config=bad, check=False)  # fmt: skip
+    assert res.returncode != 0
+    log = (tmp_path / "logs/data/myner/en/dev.log").read_text()
+    assert "en-dev.tsv line 4" in log
+    assert not (tmp_path / "results/data/myner/en/dev.jsonl").exists()
+    assert not list((tmp_path / "results/data/myner/en").glob(".*tmp"))

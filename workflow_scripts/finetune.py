@@ -1,0 +1,13 @@
+"""Rule finetune: train one candidate and score it on every language."""
+
+from xlt.finetune import run_candidate
+from xlt.runtime import job
+
+with job(snakemake.log[0], snakemake.threads):
+    run_candidate(
+        snakemake.params.cfg,
+        snakemake.input.encoder,
+        snakemake.input.train[0],
+        snakemake.params.evals,
+        dict(snakemake.output.items()),
+    )

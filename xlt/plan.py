@@ -1,0 +1,232 @@
+"""The experiment plan: a validated, resolved view of the config that the rules query.
+
+The JSON schema checks types and ranges; this module checks what a schema cannot: that a task's
+dataset, languages and encoder exist, and it turns grids into candidate lists and file paths.
+Errors name the config key and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .world import DATASETS as SYNTH_DATASETS
+from .world.world import LABELS as SYNTH_LABELS
+
+SPLITS = ("train", "dev", "test")
+KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value (the message names the key and the fix)."""
+
+
+def hp_name(lr: float, epochs: int, batch_size: int) -> str:
+    return f"lr{lr:g}-ep{epochs}-bs{batch_size}"
+
+
+_HP = re.compile(r"^lr(?P<lr>.+)-ep(?P<epochs>\d+)-bs(?P<batch_size>\d+)$")
+
+
+def parse_hp(hp: str) -> dict[str, Any]:
+    """Invert :func:`hp_name`: ``lr3e-05-ep3-bs32`` → {lr: 3e-05, epochs: 3, batch_size: 32}."""
+    m = _HP.match(hp)
+    if not m:
+        raise ConfigError(
+            f"malformed hyper-parameter directory {hp!r}; expected e.g. lr3e-05-ep3-bs32"
+        )
+    return {"lr": float(m["lr"]), "epochs": int(m["epochs"]), "batch_size": int(m["batch_size"])}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    task: str
+    method: str
+    lr: float
+    epochs: int
+    batch_size: int
+    seed: int
+
+    @property
+    def hp(self) -> str:
+        return hp_name(self.lr, self.epochs, self.batch_size)
+
+    @property
+    def dir(self) -> str:
+        return f"results/candidates/{self.task}/{self.method}/{self.hp}/seed{self.seed}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}/{self.hp}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    dataset: str
+    kind: str
+    source: str
+    targets: tuple[str, ...]
+    encoder: str
+    methods: tuple[str, ...]
+    grid: Mapping[str, Any]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return (self.source, *self.targets)
+
+    def candidates(self) -> list[Candidate]:
+        g = self.grid
+        return [
+            Candidate(self.name, m, float(lr), int(ep), int(g["batch_size"]), int(seed))
+            for m in self.methods
+            for lr in g["lr"]
+            for ep in g["epochs"]
+            for seed in g["seeds"]
+        ]
+
+
+class Plan:
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self.world_languages = tuple(config.get("world", {}).get("languages", ()))
+        self.datasets = dict(config.get("datasets", {}))
+        self.encoders = dict(config["encoders"])
+        for name in self.datasets:
+            if name.startswith("synth-"):
+                raise ConfigError(f"datasets.{name}: names starting with 'synth-' are reserved")
+        self.tasks = {name: self._task(name, spec) for name, spec in config["tasks"].items()}
+        for name, spec in self.encoders.items():
+            self._check_encoder(name, spec)
+
+    # --- validation ----------------------------------------------------------------------
+    def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
+        d = dict(self.config.get("defaults", {}))
+        grid = {**d.get("grid", {}), **spec.get("grid", {})}
+        missing = [k for k in ("lr", "epochs", "seeds", "batch_size") if k not in grid]
+        if missing:
+            raise ConfigError(
+                f"tasks.{name}.grid: missing {missing} (set them here or in defaults.grid)"
+            )
+        task = Task(
+            name=name,
+            dataset=spec["dataset"],
+            kind=spec["kind"],
+            source=spec.get("source", d.get("source", "en")),
+            targets=tuple(spec["targets"]),
+            encoder=spec.get("encoder", d.get("encoder", "tiny")),
+            methods=tuple(spec.get("methods", d.get("methods", ["zero-shot"]))),
+            grid=grid,
+        )
+        if task.dataset not in SYNTH_DATASETS and task.dataset not in self.datasets:
+            known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s in SYNTH_LABELS]
+            raise ConfigError(
+                f"tasks.{name}.dataset: unknown dataset {task.dataset!r}; known: {known} "
+                "(define real datasets under datasets:)"
+            )
+        if task.source in task.targets:
+            raise ConfigError(
+                f"tasks.{name}.targets: the source language {task.source!r} is not a target"
+            )
+        if task.encoder not in self.encoders:
+            raise ConfigError(
+                f"tasks.{name}.encoder: unknown encoder {task.encoder!r}; known: {sorted(self.encoders)}"
+            )
+        if task.dataset in self.datasets:
+            ttype = self.datasets[task.dataset]["task_type"]
+            if task.kind not in KIND_OF_TASK_TYPE[ttype]:
+                raise ConfigError(
+                    f"tasks.{name}.kind: {task.kind!r} does not fit dataset {task.dataset!r} "
+                    f"({ttype}); use one of {list(KIND_OF_TASK_TYPE[ttype])}"
+                )
+        for lang in task.languages:
+            splits = self.splits(task.dataset, lang, where=f"tasks.{name}")
+            need = ("train", "dev", "test") if lang == task.source else ("dev", "test")
+            lacking = [s for s in need if s not in splits]
+            if lacking:
+                raise ConfigError(
+                    f"tasks.{name}: dataset {task.dataset!r} has no {lacking} split for {lang!r} "
+                    f"(it has {list(splits)})"
+                )
+        return task
+
+    def _check_encoder(self, name: str, spec: Mapping[str, Any]) -> None:
+        if spec["kind"] != "tiny":
+            return
+        for ds in self.corpus_datasets(name):
+            if ds not in SYNTH_DATASETS and ds not in self.datasets:
+                raise ConfigError(f"encoders.{name}: unknown corpus dataset {ds!r}")
+
+    # --- queries -------------------------------------------------------------------------
+    def splits(self, dataset: str, lang: str, where: str = "") -> tuple[str, ...]:
+        """The splits ``dataset`` has for ``lang`` (an unknown language is a ConfigError)."""
+        if dataset in SYNTH_DATASETS:
+            if lang not in self.world_languages:
+                raise ConfigError(
+                    f"{where}: unknown language {lang!r} for the synthetic world; "
+                    f"world.languages is {list(self.world_languages)} (add it there, with a "
+                    "profile under world.profiles if xlt has none)"
+                )
+            return ("train",) if dataset in ("synth-text", "synth-parallel") else SPLITS
+        langs = self.datasets[dataset]["languages"]
+        if lang not in langs:
+            raise ConfigError(
+                f"{where}: unknown language {lang!r} for dataset {dataset!r}; "
+                f"datasets.{dataset}.languages has {sorted(langs)}"
+            )
+        return tuple(langs[lang])
+
+    def data_file(self, dataset: str, lang: str, split: str) -> str:
+        return f"results/data/{dataset}/{lang}/{split}.jsonl"
+
+    def labels(self, task: str) -> list[str] | None:
+        t = self.tasks[task]
+        if t.dataset in SYNTH_LABELS:
+            return list(SYNTH_LABELS[t.dataset])
+        return self.datasets[t.dataset].get("labels")
+
+    def candidates(self, task: str | None = None) -> list[Candidate]:
+        tasks = [task] if task else list(self.tasks)
+        return [c for t in tasks for c in self.tasks[t].candidates()]
+
+    def corpus_datasets(self, encoder: str) -> list[str]:
+        spec = self.encoders[encoder]
+        return list(spec.get("corpus_datasets") or [spec["corpus"]])
+
+    def corpus_files(self, encoder: str) -> list[str]:
+        spec = self.encoders[encoder]
+        wanted = spec.get("corpus_splits", ["train"])
+        files = []
+        for ds in self.corpus_datasets(encoder):
+            if ds in SYNTH_DATASETS:
+                langs = self.world_languages
+            else:
+                langs = tuple(self.datasets[ds]["languages"])
+            for lang in langs:
+                for split in self.splits(ds, lang):
+                    if split in wanted:
+                        files.append(self.data_file(ds, lang, split))
+        if not files:
+            raise ConfigError(f"encoders.{encoder}: the corpus has no files (check corpus_splits)")
+        return files
+
+    def synthetic_outputs(self) -> list[str]:
+        """Every file the synthetic world writes."""
+        out = []
+        for lang in self.world_languages:
+            for ds in ("synth-ner", "synth-pos", "synth-sentiment"):
+                out += [self.data_file(ds, lang, s) for s in SPLITS]
+            out.append(self.data_file("synth-text", lang, "train"))
+            if lang != self.config["world"].get("source", "en"):
+                out.append(self.data_file("synth-parallel", lang, "train"))
+        return out
+
+    def real_data_files(self) -> list[str]:
+        return [
+            self.data_file(ds, lang, split)
+            for ds, spec in self.datasets.items()
+            for lang, splits in spec["languages"].items()
+            for split in splits
+        ]
