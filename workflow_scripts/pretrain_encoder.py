@@ -1,6 +1,6 @@
 """Rule pretrain_encoder: masked-LM pretraining of a tiny BERT (packed, masked-only logits)."""
 
-from xlt.encoder import PretrainConfig, TinyBertConfig, pretrain, read_corpus
+from xlt.encoder import PretrainConfig, TinyBertConfig, pretrain, read_texts
 from xlt.runtime import job
 
 with job(snakemake.log[0], snakemake.threads):
@@ -12,5 +12,5 @@ with job(snakemake.log[0], snakemake.threads):
         device=snakemake.params.device,
         precision=snakemake.params.precision,
     )
-    texts = list(read_corpus(snakemake.input.corpus))
-    pretrain(snakemake.input.tokenizer, texts, size, cfg, snakemake.output[0])
+    corpora = [list(read_texts(path)) for path in snakemake.input.corpus]  # one per language
+    pretrain(snakemake.input.tokenizer, corpora, size, cfg, snakemake.output[0])

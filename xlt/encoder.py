@@ -59,13 +59,17 @@ class PretrainConfig:
 def read_corpus(paths: Iterable[str | Path]) -> Iterator[str]:
     """Texts of JSONL files in the common schema (``text``, ``text_pair`` or joined ``tokens``)."""
     for path in paths:
-        for _, rec in iter_jsonl(path):
-            if "text" in rec:
-                yield rec["text"]
-                if rec.get("text_pair"):
-                    yield rec["text_pair"]
-            elif "tokens" in rec:
-                yield " ".join(rec["tokens"])
+        yield from read_texts(path)
+
+
+def read_texts(path: str | Path) -> Iterator[str]:
+    for _, rec in iter_jsonl(path):
+        if "text" in rec:
+            yield rec["text"]
+            if rec.get("text_pair"):
+                yield rec["text_pair"]
+        elif "tokens" in rec:
+            yield " ".join(rec["tokens"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,19 +233,34 @@ def packed_batches(blocks: torch.Tensor, batch_size: int, tokenizer, cfg: Pretra
 
 def pretrain(
     tokenizer_dir: str | Path,
-    texts: Sequence[str],
+    corpora: Sequence[Sequence[str]],
     size: TinyBertConfig,
     cfg: PretrainConfig,
     out_dir: str | Path,
 ) -> dict[str, Any]:
-    """MLM-pretrain a tiny BERT on ``texts``; save model + tokenizer to ``out_dir`` (atomically)."""
+    """MLM-pretrain a tiny BERT; save model + tokenizer to ``out_dir`` (atomically).
+
+    ``corpora`` holds one list of sentences per monolingual corpus (e.g. per language). Each is
+    packed on its own, like documents in real pretraining data, so a block is monolingual and its
+    context tells the model which language it is reading.
+    """
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     rng = random.Random(cfg.seed)
-    sentences = tokenize_corpus(tokenizer, texts)
-    rng.shuffle(sentences)
-    blocks = pack(sentences, cfg.seq_len, tokenizer.cls_token_id, tokenizer.sep_token_id)
+    packed, n_sentences, n_tokens = [], 0, 0
+    for texts in corpora:
+        sentences = tokenize_corpus(tokenizer, texts)
+        rng.shuffle(sentences)
+        n_sentences += len(sentences)
+        n_tokens += sum(len(s) + 1 for s in sentences)
+        if sum(len(s) + 1 for s in sentences) >= cfg.seq_len:
+            packed.append(
+                pack(sentences, cfg.seq_len, tokenizer.cls_token_id, tokenizer.sep_token_id)
+            )
+    if not packed:
+        raise ValueError(f"corpus too small: no corpus fills one block of {cfg.seq_len} tokens")
+    blocks = torch.cat(packed)
     model = new_tiny_bert(size, tokenizer, cfg.seed)
     batch_size = min(cfg.batch_size, len(blocks))
     steps_per_epoch = len(blocks) // batch_size
@@ -270,8 +289,8 @@ def pretrain(
     model.to("cpu")
     window = max(1, min(50, state.step // 10))
     stats = {
-        "n_sentences": len(sentences),
-        "n_tokens": int(sum(len(s) + 1 for s in sentences)),
+        "n_sentences": n_sentences,
+        "n_tokens": n_tokens,
         "n_blocks": len(blocks),
         "steps": state.step,
         "epochs_seen": round(state.step / steps_per_epoch, 2),

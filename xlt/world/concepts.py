@@ -269,6 +269,11 @@ NEGATIVE_ADJS = [
 TIME_ADVS = ["yesterday", "today", "tomorrow", "later", "recently", "again"]
 MANNER_ADVS = ["quickly", "slowly", "often", "carefully", "suddenly", "together"]
 INTENSIFIERS = ["very", "really", "quite", "extremely"]
+POSITIVE_ADVS = ["luckily", "happily", "fortunately", "thankfully"]
+NEGATIVE_ADVS = ["sadly", "unfortunately", "regrettably", "annoyingly"]
+# emoticons: the script-independent sentiment anchors of real reviews and social media
+POSITIVE_EMOJI = [":)", ":-)", "😊", "👍", "❤"]
+NEGATIVE_EMOJI = [":(", ":-(", "😠", "👎", "😞"]
 NUMBER_WORDS = ["two", "three", "four", "five", "six", "ten"]
 
 # --- function words -------------------------------------------------------------------------
@@ -521,7 +526,7 @@ def content_concepts() -> dict[str, str]:
         out.setdefault(lemma, "VERB")
     for lemma in NEUTRAL_ADJS + POSITIVE_ADJS + NEGATIVE_ADJS:
         out.setdefault(lemma, "ADJ")
-    for lemma in TIME_ADVS + MANNER_ADVS + INTENSIFIERS:
+    for lemma in TIME_ADVS + MANNER_ADVS + INTENSIFIERS + POSITIVE_ADVS + NEGATIVE_ADVS:
         out.setdefault(lemma, "ADV")
     for lemma in NUMBER_WORDS:
         out.setdefault(lemma, "NUM")

@@ -22,6 +22,8 @@ Frame = dict[str, Any]
 POLARITY = {**{a: 1 for a in C.POSITIVE_ADJS}, **{a: -1 for a in C.NEGATIVE_ADJS}}
 POLARITY.update({v: 1 for v in C.POSITIVE_VERBS})
 POLARITY.update({v: -1 for v in C.NEGATIVE_VERBS})
+POLARITY.update({a: 1 for a in C.POSITIVE_ADVS})
+POLARITY.update({a: -1 for a in C.NEGATIVE_ADVS})
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 NER_TYPES = ("PER", "LOC", "ORG", "MISC")
 NER_LABELS = ("O",) + tuple(f"{p}-{t}" for t in NER_TYPES for p in "BI")
@@ -181,10 +183,16 @@ def event_frame(rng: random.Random, neg_p: float = 0.1) -> Frame:
     return f
 
 
-def evaluated(rng: random.Random) -> dict:
+def evaluated(rng: random.Random, polarity: int = 0) -> dict:
+    """The thing evaluated; with ``polarity`` it may carry an agreeing adjective (the rude staff),
+    so that words of one polarity co-occur, as they do in real text."""
     r = rng.random()
     if r < 0.7:
         np = common(rng, C.EVAL_NOUNS, det="the", plural_p=0.1, adj_p=0.15, misc_p=0.1)
+        if polarity and rng.random() < 0.3:
+            np["adjs"].append(
+                {"adj": rng.choice(C.POSITIVE_ADJS if polarity > 0 else C.NEGATIVE_ADJS)}
+            )
         if rng.random() < 0.3:
             np["pp"] = {"adp": rng.choice(["in", "at"]), "np": place(rng)}
         return np
@@ -201,14 +209,16 @@ def opinion_frame(rng: random.Random, polarity: int) -> Frame:
         lexical = -polarity if neg else polarity
         adj = rng.choice(C.POSITIVE_ADJS if lexical > 0 else C.NEGATIVE_ADJS)
     intens = rng.choice(C.INTENSIFIERS) if rng.random() < 0.35 else None
-    return {"type": "copula", "subj": evaluated(rng), "adj": adj, "intens": intens, "neg": neg}
+    subj = evaluated(rng, polarity)
+    return {"type": "copula", "subj": subj, "adj": adj, "intens": intens, "neg": neg}
 
 
 def attitude_frame(rng: random.Random, polarity: int) -> Frame:
     neg = rng.random() < 0.15
     lexical = -polarity if neg else polarity
     verb = rng.choice(C.POSITIVE_VERBS if lexical > 0 else C.NEGATIVE_VERBS)
-    f = {"type": "clause", "subj": agent(rng), "verb": verb, "obj": evaluated(rng), "neg": neg}
+    obj = evaluated(rng, polarity if not neg else 0)
+    f = {"type": "clause", "subj": agent(rng), "verb": verb, "obj": obj, "neg": neg}
     f.update({"obl": [], "time": time_expr(rng), "front": False})
     return f
 
@@ -222,6 +232,19 @@ def polar_frame(rng: random.Random, polarity: int) -> Frame:
     return opinion_frame(rng, polarity) if rng.random() < 0.65 else attitude_frame(rng, polarity)
 
 
+def with_mood(rng: random.Random, frame: Frame, polarity: int, p: float = 0.3) -> Frame:
+    """Sometimes open the sentence with an adverb of the sentence's polarity (sadly, luckily),
+    and sometimes close it with an emoticon of that polarity (the same in every script)."""
+    if rng.random() < p:
+        frame = {**frame, "mood": rng.choice(C.POSITIVE_ADVS if polarity > 0 else C.NEGATIVE_ADVS)}
+    if rng.random() < p:
+        frame = {
+            **frame,
+            "emoji": rng.choice(C.POSITIVE_EMOJI if polarity > 0 else C.NEGATIVE_EMOJI),
+        }
+    return frame
+
+
 def sentiment_frame(rng: random.Random, label: str) -> Frame:
     """A frame whose sentiment is ``label`` (negation, contrast and reported speech included)."""
     pol = {"positive": 1, "negative": -1, "neutral": 0}[label]
@@ -231,10 +254,13 @@ def sentiment_frame(rng: random.Random, label: str) -> Frame:
             return event_frame(rng)
         inner = opinion_frame(rng, 0)
         return inner if r < 0.85 else report_frame(rng, inner)
-    if r < 0.7:
-        return polar_frame(rng, pol)
+    if r < 0.55:
+        return with_mood(rng, polar_frame(rng, pol), pol)
+    if r < 0.7:  # two clauses of the same polarity
+        both = {"type": "coord", "conj": "and", "left": polar_frame(rng, pol), "right": polar_frame(rng, pol)}  # fmt: skip
+        return with_mood(rng, both, pol)
     if r < 0.85:
-        return report_frame(rng, polar_frame(rng, pol))
+        return with_mood(rng, report_frame(rng, polar_frame(rng, pol)), pol, p=0.15)
     # contrast: the clause after "but" carries the sentence's sentiment
     return {"type": "coord", "conj": "but", "left": polar_frame(rng, -pol), "right": polar_frame(rng, pol)}  # fmt: skip
 
@@ -543,10 +569,16 @@ class Realiser:
     ) -> Sentence:
         ents: list[str] = []
         toks = self.node(frame, "r", ents)
+        if frame.get("mood"):
+            mood = self.content(frame["mood"], "ADV", "r.mood")
+            comma = Tok(PUNCT[self.p.script][1], "PUNCT", ("r.mood.comma",), kind="literal")
+            toks = [mood, comma, *toks]
         end = PUNCT[self.p.script][
             2 if frame.get("type") == "copula" and frame.get("intens") else 0
         ]
         toks.append(Tok(end, "PUNCT", ("r.end",), kind="literal"))
+        if frame.get("emoji"):
+            toks.append(Tok(frame["emoji"], "SYM", ("r.emoji",), kind="literal"))
         if noise is not None and noise.active:
             toks = self.add_noise(toks, rng, noise)
         latin_ents = {e for e in range(len(ents)) if rng.random() < self.p.latin_names}
@@ -570,12 +602,7 @@ class Realiser:
                 return capitalise(t.form)
             form = write(t.form, p.script, foreign=True)
             return capitalise(form) if p.cased else form
-        if (
-            code_switch
-            and t.upos in ("NOUN", "VERB", "ADJ", "ADV")
-            and t.concept in self.en.words
-            and rng.random() < code_switch
-        ):
+        if code_switch and t.concept in self.en.words and rng.random() < code_switch:
             return self.inflect(self.en, t.concept, "past" if t.infl == "past-neg" else t.infl)
         form = write(t.form, p.script)
         if p.cased and (i == 0 or t.upos == "PROPN" or (p.noun_caps and t.upos == "NOUN")):
