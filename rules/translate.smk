@@ -1,0 +1,116 @@
+# Translate-train (methods.md §4): translate the source training split, align it with fast_align,
+# project its labels; and measure projection quality on the synthetic world.
+
+
+rule translate:
+    input:
+        unpack(translate_inputs),
+    output:
+        data="results/translate/{dataset}/{lang}/{engine}-{noise}/translated.jsonl",
+        provenance="results/translate/{dataset}/{lang}/{engine}-{noise}/translated.provenance.json",
+    log:
+        "logs/translate/{dataset}/{lang}/{engine}-{noise}/translate.log",
+    benchmark:
+        "benchmarks/translate/{dataset}/{lang}/{engine}-{noise}/translate.tsv"
+    wildcard_constraints:
+        dataset="[^/]+",
+        engine=TRANSLATE_ENGINES,
+        noise="[a-z0-9]+",
+    conda:
+        "../envs/data.yaml"
+    resources:
+        googletrans=lambda wc: int(wc.engine == "googletrans"),
+    params:
+        cfg=lambda wc: canonical(translate_params(wc)),
+        source=TRANSLATE_SOURCE,
+        world=lambda wc: canonical(world_params()) if wc.engine == "synthetic" else {},
+        cache=lambda wc: (
+            TRANSLATE.get("cache", {}) if wc.engine == "googletrans" else None
+        ),
+    script:
+        "../workflow_scripts/translate.py"
+
+
+rule align:
+    input:
+        translated="results/translate/{dataset}/{lang}/{engine}-{noise}/translated.jsonl",
+        extra=lambda wc: extra_parallel_files(wc.lang),
+    output:
+        links="results/translate/{dataset}/{lang}/{engine}-{noise}/alignments.jsonl",
+        stats="results/translate/{dataset}/{lang}/{engine}-{noise}/alignments.stats.json",
+    log:
+        "logs/translate/{dataset}/{lang}/{engine}-{noise}/align.log",
+    benchmark:
+        "benchmarks/translate/{dataset}/{lang}/{engine}-{noise}/align.tsv"
+    wildcard_constraints:
+        dataset="[^/]+",
+        engine=TRANSLATE_ENGINES,
+        noise="[a-z0-9]+",
+    conda:
+        "../envs/data.yaml"
+    params:
+        align=canonical(TRANSLATE.get("align", {})),
+    script:
+        "../workflow_scripts/align.py"
+
+
+rule project:
+    input:
+        translated="results/translate/{dataset}/{lang}/{engine}-{noise}/translated.jsonl",
+        links="results/translate/{dataset}/{lang}/{engine}-{noise}/alignments.jsonl",
+    output:
+        data="results/translate/{dataset}/{lang}/{engine}-{noise}/{strategy}/train.jsonl",
+        stats="results/translate/{dataset}/{lang}/{engine}-{noise}/{strategy}/stats.json",
+    log:
+        "logs/translate/{dataset}/{lang}/{engine}-{noise}/{strategy}/project.log",
+    wildcard_constraints:
+        dataset="[^/]+",
+        engine=TRANSLATE_ENGINES,
+        noise="[a-z0-9]+",
+        strategy=STRATEGIES,
+    conda:
+        "../envs/data.yaml"
+    params:
+        kind=lambda wc: dataset_projection_kind(wc.dataset),
+        policy=canonical(TRANSLATE.get("project", {})),
+    script:
+        "../workflow_scripts/project.py"
+
+
+rule projection_quality:
+    input:
+        source=PLAN.data_file("synth-ner", TRANSLATE_SOURCE, "train"),
+        extra=[f for lang in quality_targets() for f in extra_parallel_files(lang)],
+    output:
+        csv=report(
+            "results/tables/projection_quality.csv",
+            caption="../report/projection_quality.rst",
+            category="Translate-train",
+            labels={"name": "projection quality", "type": "table (csv)"},
+        ),
+        md="results/tables/projection_quality.md",
+        png=report(
+            "results/figures/projection_quality.png",
+            caption="../report/projection_quality.rst",
+            category="Translate-train",
+            labels={"name": "projection quality", "type": "figure"},
+        ),
+    log:
+        "logs/tables/projection_quality.log",
+    benchmark:
+        "benchmarks/tables/projection_quality.tsv"
+    conda:
+        "../envs/data.yaml"
+    params:
+        extra_langs=[
+            lang for lang in quality_targets() for f in extra_parallel_files(lang)
+        ],
+        source=TRANSLATE_SOURCE,
+        world=canonical(world_params()),
+        quality=canonical(TRANSLATE.get("quality", {})),
+        noise_levels=canonical(TRANSLATE.get("noise_levels")),
+        align=canonical(TRANSLATE.get("align", {})),
+        policy=canonical(TRANSLATE.get("project", {})),
+        seed=TRANSLATE.get("seed", config["seed"]),
+    script:
+        "../workflow_scripts/projection_quality.py"

@@ -1,0 +1,19 @@
+"""Rule translate: the source training split of a dataset, translated into one language."""
+
+from xlt.io import read_jsonl, write_json, write_jsonl
+from xlt.runtime import job
+from xlt.translate import TranslateConfig, attach_frames, translate_dataset
+from xlt.world import World
+
+with job(snakemake.log[0]):
+    p, w = snakemake.params, snakemake.wildcards
+    cfg = TranslateConfig.from_config(p.cfg)
+    records = read_jsonl(snakemake.input.data, kind="tagging")
+    records = attach_frames(records, snakemake.input.get("frames"))
+    world = World(**p.world) if cfg.engine == "synthetic" else None
+    translated, provenance = translate_dataset(
+        records, cfg, p.source, w.lang, dataset=w.dataset, world=world, cache=p.cache
+    )
+    provenance["input"] = str(snakemake.input.data)
+    write_jsonl(snakemake.output.data, translated)
+    write_json(snakemake.output.provenance, provenance)

@@ -1,0 +1,875 @@
+"""Translation backends behind one interface, and the tokenisation of their output.
+
+Three engines (``translate.engine`` in the config):
+
+- ``synthetic``: re-realises an English example's meaning frame (the record's ``"frame"``) in the
+  target language of the embedded world, optionally through an MT-error model (dropped,
+  substituted and swapped words). It knows the gold target tokens, tags and word alignment and
+  returns them in :attr:`Translation.gold` -- for measuring projection quality only; projected
+  training data never uses them.
+- ``googletrans``: Google Translate through the ``googletrans`` 4.x package (async). Requests are
+  batched (``asyncio`` tasks with a concurrency limit), rate-limited (a minimum interval between
+  request starts), bounded by a timeout, retried with exponential back-off and jitter, and inputs
+  longer than the engine's character limit are split at sentence/space boundaries and rejoined.
+  The transport is injectable: any object with ``async translate(text, src=..., dest=...)``
+  returning a string or an object with ``.text`` (tests use a fake one; no test touches the network).
+- ``file``: translations supplied by the user, a TSV (``key<TAB>translation``) or a JSONL
+  (``{"src_id" | "source", "translation", optional "tokens"}``) file.
+
+Every backend implements :class:`Translator`. :func:`translate_cached` puts a
+:class:`~xlt.translate.cache.TranslationCache` in front of the cacheable ones (googletrans): each
+finished sentence is committed at once, so a failed or interrupted run resumes where it stopped.
+
+Tokenisation (:func:`tokenize`) turns a translated text into tagging tokens the way the tagging
+data are tokenised: whitespace, then every punctuation/symbol character is a token of its own
+(except ``-``/``'``/``’`` inside a word and ``.``/``,`` inside a number); in unspaced scripts
+(``zh``, ``ja``, ``th``, ... see :data:`UNSPACED`) every character is a token except runs of ASCII
+letters/digits, which stay whole (as in WikiANN's character-tokenised Chinese).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import logging
+import random
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from tqdm import tqdm
+
+from ..io import DataError, iter_jsonl
+
+if TYPE_CHECKING:
+    from ..world import World
+    from .cache import TranslationCache
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("synthetic", "googletrans", "file")
+UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
+DEFAULT_NOISE_LEVELS: dict[str, dict[str, float]] = {
+    "none": {"drop": 0.0, "substitute": 0.0, "reorder": 0.0},
+    "low": {"drop": 0.03, "substitute": 0.05, "reorder": 0.05},
+    "high": {"drop": 0.10, "substitute": 0.15, "reorder": 0.20},
+}
+# synthetic datasets whose records lack frames but share ids with one that has them
+FRAME_DATASET = {"synth-pos": "synth-ner"}
+
+
+class TranslationError(RuntimeError):
+    """A translation that could not be obtained; the message says which and what to do."""
+
+
+# =============================================================================================
+# items and results
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One source sentence: its id, text and (for tagging data) tokens, tags and frame."""
+
+    id: str
+    text: str
+    tokens: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    frame: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A translated sentence.
+
+    ``gold`` is only set by the synthetic engine: ``{"tags": NER BIO, "upos": [...],
+    "alignment": [[src_i, tgt_j], ...]}`` of the realised target (``alignment`` is None when the
+    source tokens are not a plain realisation of the frame).
+    """
+
+    src_id: str
+    text: str
+    tokens: tuple[str, ...]
+    engine: str
+    provenance: Mapping[str, Any]
+    gold: Mapping[str, Any] | None = None
+    cached: bool = False
+
+
+OnResult = Callable[[SourceItem, Translation], None]
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """A translation engine. ``translate`` returns one :class:`Translation` per item, in order,
+    and calls ``on_result`` as soon as each one is finished (the cache commits it there)."""
+
+    name: str
+    version: str
+    cacheable: bool
+
+    def translate(
+        self,
+        items: Sequence[SourceItem | Mapping[str, Any] | str],
+        src: str,
+        tgt: str,
+        *,
+        on_result: OnResult | None = None,
+    ) -> list[Translation]: ...
+
+
+def as_items(
+    items: Iterable[SourceItem | Mapping[str, Any] | str], src: str = "en"
+) -> list[SourceItem]:
+    """Normalise plain strings, common-schema records and SourceItems into SourceItems.
+
+    A record's text is its ``"text"`` or, for tagging records, :func:`detokenize` of its tokens.
+    A string's id is its position (``"0"``, ``"1"``, ...).
+    """
+    out = []
+    for i, x in enumerate(items):
+        if isinstance(x, SourceItem):
+            out.append(x)
+        elif isinstance(x, str):
+            out.append(SourceItem(id=str(i), text=x, tokens=tuple(tokenize(x, src))))
+        else:
+            tokens = tuple(x.get("tokens") or ())
+            text = x.get("text") or detokenize(tokens, src)
+            out.append(
+                SourceItem(
+                    id=str(x.get("id", i)),
+                    text=text,
+                    tokens=tokens or tuple(tokenize(text, src)),
+                    tags=tuple(x.get("tags") or ()),
+                    frame=x.get("frame"),
+                )
+            )
+    return out
+
+
+def attach_frames(records: list[dict], frames_path: str | Path | None) -> list[dict]:
+    """Give records without ``"frame"`` the frame of the same id in ``frames_path`` (synth-pos)."""
+    if frames_path is None:
+        return records
+    frames = {str(r["id"]): r["frame"] for _, r in iter_jsonl(frames_path) if "frame" in r}
+    return [r if "frame" in r else {**r, "frame": frames.get(str(r["id"]))} for r in records]
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def package_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:  # pragma: no cover - installed with xlt
+        return "unknown"
+
+
+# =============================================================================================
+# tokenisation
+
+_CLOSE = set(".,;:!?)]}%»”’、。，！？；：…") | {"।", "،", "؛", "؟"}
+_OPEN = set("([{«“¿¡")
+_WORD_JOINERS = {"-", "'", "’"}
+_NUMBER_JOINERS = {".", ","}
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "M"
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def tokenize(text: str, lang: str, unspaced: Iterable[str] = UNSPACED) -> list[str]:
+    """Split a translation into tagging tokens (see the module docstring for the rules).
+
+    Combining marks (Devanagari vowel signs, Arabic harakat) stay with their base character, so
+    Hindi and Arabic words are never split inside.
+    """
+    per_char = lang.split("-")[0].lower() in set(unspaced)
+    out: list[str] = []
+    for chunk in text.split():
+        cur = ""
+        for k, ch in enumerate(chunk):
+            nxt = chunk[k + 1] if k + 1 < len(chunk) else ""
+            if _is_mark(ch) and cur:
+                cur += ch
+            elif _is_punct(ch):
+                joins_word = ch in _WORD_JOINERS and cur and cur[-1].isalpha() and nxt.isalpha()
+                joins_num = ch in _NUMBER_JOINERS and cur and cur[-1].isdigit() and nxt.isdigit()
+                if joins_word or joins_num:
+                    cur += ch
+                else:
+                    if cur:
+                        out.append(cur)
+                    out.append(ch)
+                    cur = ""
+            elif per_char and not _ascii_alnum(ch):
+                if cur:
+                    out.append(cur)
+                cur = ch  # one character (plus any combining marks that follow)
+                if not (nxt and _is_mark(nxt)):
+                    out.append(cur)
+                    cur = ""
+            else:
+                if per_char and cur and not _ascii_alnum(cur[-1]) and not _is_mark(cur[-1]):
+                    out.append(cur)
+                    cur = ""
+                cur += ch
+        if cur:
+            out.append(cur)
+    return out
+
+
+def detokenize(tokens: Sequence[str], lang: str, unspaced: Iterable[str] = UNSPACED) -> str:
+    """Join tagging tokens into the text sent to an MT engine.
+
+    Closing punctuation attaches to the previous token, opening brackets to the next; in
+    unspaced languages tokens are concatenated except between two ASCII words.
+    """
+    spaced = lang.split("-")[0].lower() not in set(unspaced)
+    out = ""
+    for tok in tokens:
+        if not out:
+            out = tok
+        elif tok in _CLOSE or out[-1] in _OPEN:
+            out += tok
+        elif spaced or (_ascii_alnum(out[-1]) and _ascii_alnum(tok[0])):
+            out += " " + tok
+        else:
+            out += tok
+    return out
+
+
+# =============================================================================================
+# splitting long inputs
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？।؟])\s+|(?<=[。！？])")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters.
+
+    Pieces end at sentence boundaries where possible, else at spaces, else anywhere; joining the
+    pieces with single spaces gives back ``text`` up to whitespace.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be positive, got {limit}")
+    if len(text) <= limit:
+        return [text]
+    units: list[str] = []
+    for sent in (s.strip() for s in _SENTENCE_END.split(text)):
+        if not sent:
+            continue
+        if len(sent) <= limit:
+            units.append(sent)
+            continue
+        for word in sent.split():
+            units.extend(word[i : i + limit] for i in range(0, len(word), limit))
+    pieces: list[str] = []
+    for u in units:
+        if pieces and len(pieces[-1]) + 1 + len(u) <= limit:
+            pieces[-1] += " " + u
+        else:
+            pieces.append(u)
+    return pieces
+
+
+# =============================================================================================
+# synthetic
+
+
+@dataclass(frozen=True)
+class NoiseLevel:
+    """A named MT-error level of the synthetic engine (probabilities per word)."""
+
+    name: str = "none"
+    drop: float = 0.0
+    substitute: float = 0.0
+    reorder: float = 0.0
+
+    @classmethod
+    def named(
+        cls, name: str, levels: Mapping[str, Mapping[str, float]] | None = None
+    ) -> NoiseLevel:
+        levels = DEFAULT_NOISE_LEVELS if levels is None else levels
+        if name not in levels:
+            raise ValueError(
+                f"unknown noise level {name!r}; translate.noise_levels defines {sorted(levels)}"
+            )
+        spec = dict(levels[name])
+        unknown = set(spec) - {"drop", "substitute", "reorder"}
+        if unknown:
+            raise ValueError(
+                f"translate.noise_levels.{name}: unknown keys {sorted(unknown)} "
+                "(use drop, substitute, reorder)"
+            )
+        return cls(name=name, **{k: float(v) for k, v in spec.items()})
+
+
+class SyntheticTranslator:
+    """Translate synthetic-world examples by realising their frames in the target language.
+
+    Deterministic per (seed, sentence id, target language, noise level).
+    """
+
+    name = "synthetic"
+    cacheable = False  # cheap and deterministic; the records carry their provenance
+
+    def __init__(self, world: World, noise: NoiseLevel | None = None, seed: int = 1):
+        self.world, self.noise, self.seed = world, noise or NoiseLevel(), seed
+        self.version = f"xlt-world-{package_version('xlt')}"
+
+    def translate(self, items, src, tgt, *, on_result=None) -> list[Translation]:
+        from ..world import Noise, gold_alignment
+
+        noise = Noise(self.noise.drop, self.noise.substitute, self.noise.reorder)
+        prov = {
+            "engine": self.name,
+            "version": self.version,
+            "date": now_utc(),
+            "noise": self.noise.name,
+            "noise_probs": {
+                "drop": noise.drop,
+                "substitute": noise.substitute,
+                "reorder": noise.reorder,
+            },
+            "seed": self.seed,
+        }
+        out = []
+        for item in as_items(items, src):
+            if not item.frame:
+                raise TranslationError(
+                    f"synthetic {src}->{tgt}: sentence {item.id!r} has no 'frame'; the synthetic "
+                    "engine translates only synthetic-world records (synth-ner, or synth-pos with "
+                    "the frames of synth-ner). Use translate.engine: googletrans or file for real data"
+                )
+            rng = random.Random(f"{self.seed}:translate:{item.id}:{tgt}:{self.noise.name}")
+            t = self.world.realise(item.frame, tgt, rng, noise=noise)
+            s = self.world.realise(item.frame, src, random.Random(0))
+            plain = not item.tokens or tuple(s.tokens) == item.tokens
+            gold = {
+                "tags": list(t.ner),
+                "upos": list(t.upos),
+                "alignment": [list(p) for p in gold_alignment(s, t)] if plain else None,
+            }
+            tr = Translation(item.id, t.text, tuple(t.tokens), self.name, prov, gold)
+            if on_result is not None:
+                on_result(item, tr)
+            out.append(tr)
+        return out
+
+
+# =============================================================================================
+# googletrans
+
+
+@dataclass(frozen=True)
+class GoogletransConfig:
+    """Settings of the googletrans engine (``translate.googletrans`` in the config)."""
+
+    batch_size: int = 64  # sentences scheduled together (asyncio.gather)
+    concurrency: int = 4  # requests in flight at once
+    min_interval: float = 0.25  # seconds between request starts
+    timeout: float = 30.0  # seconds per request
+    retries: int = 6  # extra attempts after the first
+    backoff: float = 1.0  # first retry delay (s), doubled per attempt
+    max_backoff: float = 60.0
+    jitter: float = 0.5  # delay *= 1 + jitter * U(0, 1)
+    max_chars: int = 4900  # googletrans refuses > 5000 characters
+    lang_codes: Mapping[str, str] = field(default_factory=lambda: {"zh": "zh-cn"})
+    service_urls: tuple[str, ...] = ()  # empty: googletrans' default
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> GoogletransConfig:
+        kw = _known(cls, cfg or {}, "translate.googletrans")
+        if "service_urls" in kw:
+            kw["service_urls"] = tuple(kw["service_urls"])
+        return cls(**kw)
+
+
+class Transport(Protocol):
+    async def translate(self, text: str, src: str, dest: str) -> Any: ...
+
+
+class _RateLimiter:
+    """At most one request start per ``interval`` seconds (shared by all tasks of a run)."""
+
+    def __init__(self, interval: float):
+        self.interval, self._next, self._lock = interval, 0.0, asyncio.Lock()
+
+    async def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        async with self._lock:
+            delay = self._next - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = time.monotonic() + self.interval
+
+
+class GoogletransTranslator:
+    """Google Translate through googletrans 4.x, robust to the free endpoint's failures."""
+
+    name = "googletrans"
+    cacheable = True
+
+    def __init__(
+        self,
+        cfg: GoogletransConfig | None = None,
+        transport: Transport | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.cfg = cfg or GoogletransConfig()
+        self.transport = transport
+        self.rng = rng or random.Random()
+        self.version = package_version("googletrans")
+
+    def code(self, lang: str) -> str:
+        return self.cfg.lang_codes.get(lang, lang)
+
+    def translate(self, items, src, tgt, *, on_result=None) -> list[Translation]:
+        todo = as_items(items, src)
+        if not todo:
+            return []
+        return asyncio.run(self._run(todo, src, tgt, on_result))
+
+    async def _run(
+        self, items: list[SourceItem], src: str, tgt: str, on_result
+    ) -> list[Translation]:
+        if self.transport is not None:
+            return await self._batches(self.transport, items, src, tgt, on_result)
+        import googletrans
+
+        for lang in (src, tgt):
+            code = self.code(lang)
+            if code not in googletrans.LANGUAGES:
+                raise TranslationError(
+                    f"googletrans does not know the language code {code!r} (of {lang!r}); map it "
+                    "in translate.googletrans.lang_codes, e.g. {zh: zh-cn}"
+                )
+        kw: dict[str, Any] = {"raise_exception": True, "timeout": self.cfg.timeout}
+        if self.cfg.service_urls:
+            kw["service_urls"] = list(self.cfg.service_urls)
+        async with googletrans.Translator(**kw) as client:
+            return await self._batches(client, items, src, tgt, on_result)
+
+    async def _batches(self, transport, items, src, tgt, on_result) -> list[Translation]:
+        limiter = _RateLimiter(self.cfg.min_interval)
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        out: list[Translation] = []
+        bar = tqdm(total=len(items), desc=f"googletrans {src}->{tgt}", unit="sent", mininterval=10)
+        for start in range(0, len(items), self.cfg.batch_size):
+            batch = items[start : start + self.cfg.batch_size]
+            tasks = [
+                asyncio.ensure_future(self._one(transport, limiter, sem, it, src, tgt, on_result))
+                for it in batch
+            ]
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                bar.close()
+                raise failed[0].exception()
+            out += [t.result() for t in tasks]
+            bar.update(len(batch))
+        bar.close()
+        return out
+
+    async def _one(self, transport, limiter, sem, item: SourceItem, src, tgt, on_result):
+        pieces = split_text(item.text, self.cfg.max_chars)
+        done = [await self._request(transport, limiter, sem, p, item, src, tgt) for p in pieces]
+        sep = "" if tgt.split("-")[0] in UNSPACED else " "
+        text = sep.join(done)
+        prov = {
+            "engine": self.name,
+            "version": self.version,
+            "date": now_utc(),
+            "src_code": self.code(src),
+            "dest_code": self.code(tgt),
+            "pieces": len(pieces),
+        }
+        tr = Translation(item.id, text, tuple(tokenize(text, tgt)), self.name, prov)
+        if on_result is not None:
+            on_result(item, tr)
+        return tr
+
+    async def _request(self, transport, limiter, sem, text, item, src, tgt) -> str:
+        cfg = self.cfg
+        last: BaseException | None = None
+        for attempt in range(cfg.retries + 1):
+            await limiter.wait()
+            try:
+                async with sem:
+                    res = await asyncio.wait_for(
+                        transport.translate(text, src=self.code(src), dest=self.code(tgt)),
+                        cfg.timeout,
+                    )
+                out = res if isinstance(res, str) else getattr(res, "text", None)
+                if not isinstance(out, str) or (text.strip() and not out.strip()):
+                    raise TranslationError(f"empty or malformed response {res!r}")
+                return out
+            except Exception as e:  # TimeoutError included
+                last = e
+                if attempt == cfg.retries:
+                    break
+                delay = min(cfg.max_backoff, cfg.backoff * 2**attempt)
+                delay *= 1 + cfg.jitter * self.rng.random()
+                log.warning(
+                    "googletrans %s->%s %s: attempt %d failed (%s: %s); retrying in %.1fs",
+                    src,
+                    tgt,
+                    item.id,
+                    attempt + 1,
+                    type(e).__name__,
+                    e,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        err = "timed out" if isinstance(last, TimeoutError) else f"{type(last).__name__}: {last}"
+        raise TranslationError(
+            f"googletrans {src}->{tgt}: sentence {item.id!r} failed after {cfg.retries + 1} "
+            f"attempts; last error: {err}. Every sentence translated before it is kept in the "
+            "translation cache, so re-running the same command resumes from there (check network "
+            "access, or raise translate.googletrans.retries / min_interval if you are rate-limited)"
+        ) from last
+
+
+# =============================================================================================
+# file
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """User-supplied translations (``translate.file``): ``path`` may contain ``{lang}``,
+    ``{src}`` and ``{dataset}``; ``key`` says whether entries are keyed by source id or text."""
+
+    path: str = ""
+    key: str = "id"  # id | text
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> FileConfig:
+        return cls(**_known(cls, cfg or {}, "translate.file"))
+
+    def resolve(self, src: str, tgt: str, dataset: str = "") -> Path:
+        if not self.path:
+            raise TranslationError(
+                "translate.engine is 'file' but translate.file.path is not set (give a TSV or "
+                "JSONL path, e.g. data/translations/{dataset}.{lang}.tsv)"
+            )
+        return Path(self.path.format(lang=tgt, src=src, dataset=dataset))
+
+
+class FileTranslator:
+    """Look translations up in a TSV or JSONL file (see :class:`FileConfig`)."""
+
+    name = "file"
+    cacheable = False
+
+    def __init__(self, path: str | Path, key: str = "id"):
+        if key not in ("id", "text"):
+            raise ValueError(f"translate.file.key must be 'id' or 'text', got {key!r}")
+        self.path, self.key = Path(path), key
+        if not self.path.exists():
+            raise TranslationError(
+                f"{self.path}: translation file not found (translate.file.path; write one line "
+                "per source sentence: '<source id><TAB><translation>' or JSONL)"
+            )
+        self.version = "sha256:" + hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        self.entries = self._load()
+
+    def _load(self) -> dict[str, tuple[str, tuple[str, ...] | None]]:
+        entries: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+        def add(k: str, text: str, tokens, lineno: int) -> None:
+            if k in entries and entries[k][0] != text:
+                raise DataError(
+                    self.path,
+                    lineno,
+                    f"{self.key} {k!r} has two different translations",
+                    "keep one line per source sentence",
+                )
+            entries[k] = (text, tuple(tokens) if tokens else None)
+
+        if self.path.suffix in (".jsonl", ".gz") or self.path.name.endswith(".jsonl.gz"):
+            src_field = "src_id" if self.key == "id" else "source"
+            for lineno, rec in iter_jsonl(self.path):
+                if src_field not in rec or "translation" not in rec:
+                    raise DataError(
+                        self.path,
+                        lineno,
+                        f"record lacks {src_field!r} or 'translation'",
+                        f'write {{"{src_field}": ..., "translation": ...}} per line '
+                        f"(translate.file.key: {self.key})",
+                    )
+                add(str(rec[src_field]), str(rec["translation"]), rec.get("tokens"), lineno)
+            return entries
+        with open(self.path, encoding="utf-8", newline="") as fh:
+            for lineno, row in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+                if not row or row[0].startswith("#"):
+                    continue
+                if len(row) != 2:
+                    raise DataError(
+                        self.path,
+                        lineno,
+                        f"expected 2 tab-separated columns, found {len(row)}",
+                        f"write '<source {self.key}><TAB><translation>' (no tabs inside fields)",
+                    )
+                add(row[0], row[1], None, lineno)
+        return entries
+
+    def translate(self, items, src, tgt, *, on_result=None) -> list[Translation]:
+        todo = as_items(items, src)
+        keys = [it.id if self.key == "id" else it.text for it in todo]
+        missing = [k for k in keys if k not in self.entries]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:5])
+            raise TranslationError(
+                f"{self.path}: no translation for {len(missing)} of {len(todo)} {src}->{tgt} "
+                f"sentences (source {self.key}s {shown}{', ...' if len(missing) > 5 else ''}); "
+                "add a line per missing sentence, or check translate.file.key "
+                "(id = first column holds source ids, text = it holds source texts)"
+            )
+        prov = {
+            "engine": self.name,
+            "version": self.version,
+            "date": now_utc(),
+            "file": str(self.path),
+        }
+        out = []
+        for it, k in zip(todo, keys, strict=True):
+            text, tokens = self.entries[k]
+            tr = Translation(it.id, text, tokens or tuple(tokenize(text, tgt)), self.name, prov)
+            if on_result is not None:
+                on_result(it, tr)
+            out.append(tr)
+        return out
+
+
+# =============================================================================================
+# configuration, factory, caching
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    """What ``make_translator`` needs: the engine and its settings."""
+
+    engine: str = "synthetic"
+    noise: str = "none"
+    seed: int = 1
+    noise_levels: Mapping[str, Mapping[str, float]] = field(
+        default_factory=lambda: dict(DEFAULT_NOISE_LEVELS)
+    )
+    googletrans: GoogletransConfig = field(default_factory=GoogletransConfig)
+    file: FileConfig = field(default_factory=FileConfig)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> TranslateConfig:
+        kw = _known(cls, cfg, "translate", ignore=IGNORED_KEYS)
+        if kw.get("engine", "synthetic") not in ENGINES:
+            raise ValueError(f"translate.engine must be one of {ENGINES}, got {kw['engine']!r}")
+        kw["googletrans"] = GoogletransConfig.from_config(kw.get("googletrans"))
+        kw["file"] = FileConfig.from_config(kw.get("file"))
+        return cls(**kw)
+
+
+# keys of the config section that other parts of xlt read (cache, align, project, quality, ...)
+IGNORED_KEYS = frozenset(
+    {
+        "source",
+        "datasets",
+        "targets",
+        "train_noise",
+        "strategies",
+        "cache",
+        "align",
+        "project",
+        "quality",
+        "engines",
+    }
+)
+
+
+def _known(cls, cfg: Mapping[str, Any], where: str, ignore: Iterable[str] = ()) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    unknown = set(cfg) - names - set(ignore)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(names)}")
+    return {k: v for k, v in cfg.items() if k in names}
+
+
+def make_translator(
+    cfg: TranslateConfig,
+    *,
+    src: str = "en",
+    tgt: str = "",
+    dataset: str = "",
+    world: World | None = None,
+    transport: Transport | None = None,
+) -> Translator:
+    """The backend ``cfg.engine`` names (``world`` is needed by the synthetic engine)."""
+    if cfg.engine == "synthetic":
+        if world is None:
+            raise ValueError("the synthetic engine needs the world (xlt.world.World)")
+        return SyntheticTranslator(world, NoiseLevel.named(cfg.noise, cfg.noise_levels), cfg.seed)
+    if cfg.noise != "none":
+        raise ValueError(
+            f"translate noise level {cfg.noise!r} applies only to the synthetic engine; "
+            f"use noise 'none' with {cfg.engine}"
+        )
+    if cfg.engine == "googletrans":
+        return GoogletransTranslator(cfg.googletrans, transport)
+    if cfg.engine == "file":
+        return FileTranslator(cfg.file.resolve(src, tgt, dataset), cfg.file.key)
+    raise ValueError(f"unknown translation engine {cfg.engine!r}; expected one of {ENGINES}")
+
+
+def translate_cached(
+    translator: Translator,
+    items: Sequence[SourceItem | Mapping[str, Any] | str],
+    src: str,
+    tgt: str,
+    cache: TranslationCache | None,
+) -> list[Translation]:
+    """Translate ``items``, serving finished sentences from ``cache`` and committing new ones.
+
+    Only cacheable engines use the cache (the key is engine, languages and source text; equal
+    texts are translated once). On a :class:`TranslationError` everything finished is already
+    committed, so calling again resumes.
+    """
+    todo = as_items(items, src)
+    if cache is None or not translator.cacheable:
+        return translator.translate(todo, src, tgt)
+    hits = cache.get_many(translator.name, src, tgt, [it.text for it in todo])
+    missing: dict[str, SourceItem] = {}
+    for it in todo:
+        if it.text not in hits:
+            missing.setdefault(it.text, it)
+    n_hits = sum(it.text in hits for it in todo)
+    log.info(
+        "%s %s->%s: %d sentences, %d served by the cache %s, %d unique texts to translate",
+        translator.name,
+        src,
+        tgt,
+        len(todo),
+        n_hits,
+        cache.path,
+        len(missing),
+    )
+
+    def commit(item: SourceItem, tr: Translation) -> None:
+        cache.put(translator.name, src, tgt, item.text, tr.text, translator.version, tr.provenance)
+
+    fresh = {}
+    if missing:
+        try:
+            results = translator.translate(list(missing.values()), src, tgt, on_result=commit)
+        except TranslationError as e:
+            done = cache.count(translator.name, src, tgt)
+            raise TranslationError(
+                f"{e} [cache {cache.path}: {done} {src}->{tgt} sentences of {translator.name} stored]"
+            ) from e
+        fresh = {text: tr for text, tr in zip(missing, results, strict=True)}
+    out = []
+    for it in todo:
+        if it.text in fresh:
+            tr = fresh[it.text]
+            out.append(Translation(it.id, tr.text, tr.tokens, tr.engine, tr.provenance))
+        else:
+            hit = hits[it.text]
+            out.append(
+                Translation(
+                    it.id,
+                    hit.text,
+                    tuple(tokenize(hit.text, tgt)),
+                    translator.name,
+                    hit.provenance,
+                    cached=True,
+                )
+            )
+    return out
+
+
+def translation_records(
+    items: Sequence[SourceItem], translations: Sequence[Translation], src: str, tgt: str
+) -> list[dict[str, Any]]:
+    """The ``translated.jsonl`` records: source side, translation, tokens, provenance, gold."""
+    out = []
+    for it, tr in zip(items, translations, strict=True):
+        rec: dict[str, Any] = {
+            "id": f"{it.id}.{tgt}",
+            "src_id": it.id,
+            "src_lang": src,
+            "tgt_lang": tgt,
+            "src_tokens": list(it.tokens),
+            "src_tags": list(it.tags),
+            "text": tr.text,
+            "tokens": list(tr.tokens),
+            "engine": tr.engine,
+            "provenance": dict(tr.provenance),
+        }
+        if tr.gold is not None:
+            rec["gold"] = dict(tr.gold)
+        out.append(rec)
+    return out
+
+
+def translate_dataset(
+    records: Sequence[Mapping[str, Any]],
+    cfg: TranslateConfig,
+    src: str,
+    tgt: str,
+    *,
+    dataset: str = "",
+    world: World | None = None,
+    cache: Any = None,
+    transport: Transport | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Translate a tagging dataset's records; returns ``translated.jsonl`` records and a
+    provenance summary. ``cache`` is a :class:`~xlt.translate.cache.CacheConfig` (or path); it is
+    opened only for cacheable engines."""
+    from .cache import CacheConfig, TranslationCache
+
+    items = as_items(records, src)
+    translator = make_translator(
+        cfg, src=src, tgt=tgt, dataset=dataset, world=world, transport=transport
+    )
+    cache_path = None
+    if translator.cacheable and cache is not None:
+        cache_cfg = cache if isinstance(cache, CacheConfig) else CacheConfig.from_config(cache)
+        cache_path = cache_cfg.path
+        with TranslationCache(cache_cfg) as db:
+            trs = translate_cached(translator, items, src, tgt, db)
+    else:
+        trs = translator.translate(items, src, tgt)
+    dates = sorted(str(t.provenance.get("date", "")) for t in trs)
+    summary = {
+        "engine": translator.name,
+        "version": translator.version,
+        "src_lang": src,
+        "tgt_lang": tgt,
+        "dataset": dataset,
+        "sentences": len(trs),
+        "from_cache": sum(t.cached for t in trs),
+        "cache": cache_path,
+        "dates": {"first": dates[0], "last": dates[-1]} if dates else None,
+    }
+    if isinstance(translator, SyntheticTranslator):
+        summary["noise"] = asdict(translator.noise)
+        summary["seed"] = translator.seed
+    return translation_records(items, trs, src, tgt), summary

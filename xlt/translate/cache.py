@@ -1,0 +1,159 @@
+"""A persistent per-sentence translation cache (SQLite, WAL mode) with provenance.
+
+Key: (engine, source language, target language, source text). Each entry records the
+translation, the engine's version, the date it was made and a JSON provenance object. Every
+``put`` is its own committed transaction, so a run that fails or is killed keeps every sentence it
+finished and the next run asks the engine only for the rest.
+
+Several Snakemake jobs (one per target language) may share one cache file: SQLite serialises the
+writers, and a busy timeout makes a writer wait for the lock instead of failing. WAL mode needs a
+local file system with working shared memory; on NFS/Lustre set ``translate.cache.journal_mode:
+delete`` (slower, but safe).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .backends import now_utc
+
+DEFAULT_CACHE = "resources/translate/cache.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS translations (
+    engine      TEXT NOT NULL,
+    src_lang    TEXT NOT NULL,
+    tgt_lang    TEXT NOT NULL,
+    src_text    TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    provenance  TEXT NOT NULL,
+    PRIMARY KEY (engine, src_lang, tgt_lang, src_text)
+)
+"""
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """Where the cache lives and how SQLite locks it (``translate.cache``)."""
+
+    path: str = DEFAULT_CACHE
+    busy_timeout: float = 120.0  # seconds a writer waits for another job's lock
+    journal_mode: str = "wal"  # wal | delete (use delete on network file systems)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | str | None) -> CacheConfig:
+        if cfg is None:
+            return cls()
+        if isinstance(cfg, str):
+            return cls(path=cfg)
+        unknown = set(cfg) - {"path", "busy_timeout", "journal_mode"}
+        if unknown:
+            raise ValueError(f"translate.cache: unknown keys {sorted(unknown)}")
+        return cls(**cfg)
+
+
+@dataclass(frozen=True)
+class CachedTranslation:
+    text: str
+    version: str
+    created: str
+    provenance: Mapping[str, Any]
+
+
+class TranslationCache:
+    """The cache file; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, cfg: CacheConfig | str | Path | None = None):
+        if cfg is None:
+            cfg = CacheConfig()
+        elif not isinstance(cfg, CacheConfig):
+            cfg = CacheConfig(path=str(cfg))
+        if cfg.journal_mode.lower() not in ("wal", "delete", "truncate", "persist"):
+            raise ValueError(
+                f"translate.cache.journal_mode must be wal or delete, got {cfg.journal_mode!r}"
+            )
+        self.cfg = cfg
+        self.path = Path(cfg.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=cfg.busy_timeout, isolation_level=None)
+        self._db.execute(f"PRAGMA busy_timeout = {int(cfg.busy_timeout * 1000)}")
+        self._db.execute(f"PRAGMA journal_mode = {cfg.journal_mode.upper()}")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute(_SCHEMA)
+
+    def __enter__(self) -> TranslationCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put(
+        self,
+        engine: str,
+        src: str,
+        tgt: str,
+        src_text: str,
+        text: str,
+        version: str,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store one translation and commit it immediately (a newer one replaces an older)."""
+        prov = dict(provenance or {})
+        created = str(prov.get("date") or now_utc())
+        with self._db:  # one transaction per sentence
+            self._db.execute(
+                "INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    engine,
+                    src,
+                    tgt,
+                    src_text,
+                    text,
+                    version,
+                    created,
+                    json.dumps(prov, ensure_ascii=False),
+                ),
+            )
+
+    def get_many(
+        self, engine: str, src: str, tgt: str, texts: Iterable[str]
+    ) -> dict[str, CachedTranslation]:
+        """The cached translations of those ``texts`` that have one."""
+        wanted = list(dict.fromkeys(texts))
+        out: dict[str, CachedTranslation] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = self._db.execute(
+                "SELECT src_text, text, version, created, provenance FROM translations "
+                f"WHERE engine = ? AND src_lang = ? AND tgt_lang = ? AND src_text IN ({','.join('?' * len(chunk))})",
+                (engine, src, tgt, *chunk),
+            ).fetchall()
+            for src_text, text, version, created, prov in rows:
+                out[src_text] = CachedTranslation(text, version, created, json.loads(prov))
+        return out
+
+    def get(self, engine: str, src: str, tgt: str, text: str) -> CachedTranslation | None:
+        return self.get_many(engine, src, tgt, [text]).get(text)
+
+    def count(
+        self, engine: str | None = None, src: str | None = None, tgt: str | None = None
+    ) -> int:
+        """Entries matching the given engine / languages (None matches any)."""
+        where, args = [], []
+        for col, val in (("engine", engine), ("src_lang", src), ("tgt_lang", tgt)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = "SELECT COUNT(*) FROM translations" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
+        return int(self._db.execute(sql, args).fetchone()[0])
