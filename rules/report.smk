@@ -15,6 +15,8 @@ rule table_zero_shot:
         md="results/tables/zero_shot_{task}.md",
     log:
         "logs/tables/zero_shot_{task}.log",
+    conda:
+        "../envs/report.yaml"
     params:
         task=lambda wc: canonical(vars(task_of(wc))),
     script:
@@ -34,7 +36,55 @@ rule figure_scores:
         ),
     log:
         "logs/figures/scores_{task}.log",
+    conda:
+        "../envs/report.yaml"
     params:
         task=lambda wc: canonical(vars(task_of(wc))),
     script:
         "../workflow_scripts/figure_scores.py"
+
+
+rule table_adaptation:
+    input:
+        pool="results/pools/{task}.parquet",
+    output:
+        csv=report(
+            "results/tables/adaptation_{task}.csv",
+            caption="../report/adaptation.rst",
+            category="Translate-train",
+            subcategory="{task}",
+            labels={"task": "{task}", "type": "table (csv)"},
+        ),
+        md="results/tables/adaptation_{task}.md",
+    log:
+        "logs/tables/adaptation_{task}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        task=lambda wc: canonical(vars(task_of(wc))),
+        part="main",
+    script:
+        "../workflow_scripts/table_adaptation.py"
+
+
+rule table_projection_ablation:
+    input:
+        pool="results/pools/{task}.parquet",
+    output:
+        csv=report(
+            "results/tables/adaptation_ablation_{task}.csv",
+            caption="../report/adaptation_ablation.rst",
+            category="Translate-train",
+            subcategory="{task}",
+            labels={"task": "{task}", "type": "table (csv)"},
+        ),
+        md="results/tables/adaptation_ablation_{task}.md",
+    log:
+        "logs/tables/adaptation_ablation_{task}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        task=lambda wc: canonical(vars(task_of(wc))),
+        part="ablation",
+    script:
+        "../workflow_scripts/table_adaptation.py"

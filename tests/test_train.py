@@ -16,7 +16,7 @@ from xlt.encoder import (
     mask_tokens,
     pack,
     pretrain,
-    read_corpus,
+    read_texts,
     train_tokenizer,
 )
 from xlt.finetune import FinetuneConfig, finetune, run_candidate
@@ -37,9 +37,10 @@ def tiny(tmp_path_factory) -> dict:
                     unlabelled=600, parallel=10),
         root / "data",
     )  # fmt: skip
-    texts = list(read_corpus(sorted((root / "data" / "synth-text").glob("*/train.jsonl"))))
-    train_tokenizer(texts, SIZE.vocab_size, root / "tok")
-    stats = pretrain(root / "tok", texts, SIZE, PretrainConfig(steps=60, batch_size=16, lr=2e-3, seq_len=64), root / "enc")  # fmt: skip
+    files = sorted((root / "data" / "synth-text").glob("*/train.jsonl"))
+    corpora = [list(read_texts(f)) for f in files]
+    train_tokenizer([t for c in corpora for t in c], SIZE.vocab_size, root / "tok")
+    stats = pretrain(root / "tok", corpora, SIZE, PretrainConfig(steps=60, batch_size=16, lr=2e-3, seq_len=64), root / "enc")  # fmt: skip
     return {"root": root, "data": root / "data", "enc": root / "enc", "stats": stats}
 
 
@@ -146,3 +147,50 @@ def test_loop_config_and_device_errors():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA GPU is visible"):
             resolve_device("cuda")
+
+
+def test_mtl_ws_warm_start_is_a_hook_of_the_loop_and_learns_the_targets(tiny):
+    from transformers import AutoTokenizer
+
+    from xlt.finetune import training_batches
+    from xlt.train.loop import LoopConfig, default_loss, train
+    from xlt.train.tasks import TaskSpec, build_model, collate, encode
+    from xlt.train.warmstart import WarmStart, WarmStartConfig
+
+    spec = TaskSpec("tagging", UPOS_LABELS)
+    tok = AutoTokenizer.from_pretrained(tiny["enc"])
+    de = encode(spec, tok, read_jsonl(tiny["data"] / "synth-pos" / "de" / "train.jsonl"), 64)
+    model = build_model(spec, str(tiny["enc"]), seed=1)
+
+    @torch.no_grad()
+    def de_loss():
+        model.eval()
+        batch = collate(de, np.arange(64), tok.pad_token_id, True)
+        out = float(default_loss(model, batch))
+        model.train()
+        return out
+
+    before = de_loss()
+    hook = WarmStart({"de": training_batches(de, 8, tok.pad_token_id, True, seed=1)},
+                     WarmStartConfig(Z=6, K=3, gamma=1.0, beta=0.05, batch_size=8))  # fmt: skip
+    state = train(model, lambda epoch: [], 0, LoopConfig(lr=1e-3), hooks=[hook])
+    assert state.step == 0  # only the warm-up ran
+    assert state.extra["warmup"]["inner_steps"] == 6 * 3
+    assert de_loss() < 0.8 * before
+    with pytest.raises(ValueError, match="gamma and beta must be positive"):
+        WarmStartConfig(gamma=0)
+
+
+def test_run_candidate_trains_on_several_files_with_a_warm_start(tiny, tmp_path):
+    data = tiny["data"] / "synth-pos"
+    params = {"task": "pos", "method": "mtl-ws", "kind": "tagging", "labels": list(UPOS_LABELS),
+              "lr": 2e-3, "epochs": 1, "batch_size": 16, "seed": 3, "device": "cpu",
+              "mtl_ws": {"Z": 2, "K": 2, "gamma": 1.0, "beta": 1e-3, "batch_size": 8}}  # fmt: skip
+    out = {k: str(tmp_path / f) for k, f in (("metrics", "m.json"), ("predictions", "p.json.gz"), ("features", "f.npz"))}  # fmt: skip
+    train_files = [str(data / "en" / "train.jsonl"), str(data / "de" / "train.jsonl")]
+    res = run_candidate(params, str(tiny["enc"]), train_files, {"de/dev": str(data / "de" / "dev.jsonl")}, out,
+                        warmup_paths={"de": str(data / "de" / "train.jsonl")})  # fmt: skip
+    m = json.loads(Path(out["metrics"]).read_text())
+    assert m["info"]["train_examples"] == 600 and m["info"]["warmup"]["inner_steps"] == 4
+    assert m["warmup_files"] == {"de": str(data / "de" / "train.jsonl")}
+    assert res.scores["de"]["dev"]["accuracy"] > 0

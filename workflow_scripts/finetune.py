@@ -7,7 +7,8 @@ with job(snakemake.log[0], snakemake.threads):
     run_candidate(
         snakemake.params.cfg,
         snakemake.input.encoder,
-        snakemake.input.train[0],
+        list(snakemake.input.train),
         snakemake.params.evals,
         dict(snakemake.output.items()),
+        warmup_paths=snakemake.params.warmup,
     )

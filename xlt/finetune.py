@@ -31,6 +31,7 @@ from .train.tasks import (
     padding_efficiency,
     predict,
 )
+from .train.warmstart import WarmStart, WarmStartConfig
 
 log = logging.getLogger("xlt.finetune")
 
@@ -94,9 +95,15 @@ def finetune(
     evals: Mapping[str, Mapping[str, Sequence[Mapping]]],
     *,
     hooks: Sequence[Hook] = (),
+    warmup: Mapping[str, Sequence[Mapping]] | None = None,
+    warmup_cfg: WarmStartConfig | None = None,
     model=None,
 ) -> CandidateResult:
-    """Train on ``train_records``; score on ``evals[lang][split]`` (dev predictions kept)."""
+    """Train on ``train_records``; score on ``evals[lang][split]`` (dev predictions kept).
+
+    With ``warmup`` ({lang: translated records}) the loop first runs the multilingual warm-start
+    (MTL-WS) on them, then trains on ``train_records`` as zero-shot does.
+    """
     from transformers import AutoTokenizer
 
     t0 = time.time()
@@ -108,6 +115,20 @@ def finetune(
         raise ValueError("no training examples")
     model = model if model is not None else build_model(spec, str(encoder_dir), cfg.seed)
     steps_per_epoch = len(bucket_batches(feats.lengths, cfg.batch_size))
+    hooks = list(hooks)
+    if warmup:
+        wcfg = warmup_cfg or WarmStartConfig()
+        factories = {
+            lang: training_batches(
+                encode(spec, tokenizer, recs, cfg.max_length),
+                wcfg.batch_size,
+                pad_id,
+                spec.token_level,
+                cfg.seed,
+            )  # fmt: skip
+            for lang, recs in warmup.items()
+        }
+        hooks.append(WarmStart(factories, wcfg))
     eff = padding_efficiency(
         feats.lengths,
         bucket_batches(feats.lengths, cfg.batch_size, np.random.default_rng(cfg.seed)),
@@ -132,6 +153,7 @@ def finetune(
             "padding_efficiency": round(eff, 4),
             "truncated_train_words": feats.truncated,
             "device": str(device),
+            **({"warmup": state.extra["warmup"]} if "warmup" in state.extra else {}),
         }
     )
     result.model = model
@@ -238,17 +260,24 @@ def infer_labels(kind: str, datasets: Sequence[Sequence[Mapping]]) -> tuple[str,
 def run_candidate(
     params: Mapping[str, Any],
     encoder_dir: str,
-    train_path: str,
+    train_paths: Sequence[str],
     eval_paths: Mapping[str, str],
     outputs: Mapping[str, str],
+    warmup_paths: Mapping[str, str] | None = None,
 ) -> CandidateResult:
     """One candidate job: read the data, fine-tune, evaluate, write the candidate record.
 
-    ``eval_paths`` maps ``"<lang>/<split>"`` to a JSONL file; ``outputs`` has ``metrics``,
-    ``predictions``, ``features`` and optionally ``weights``.
+    ``train_paths``: the training files (concatenated); ``eval_paths`` maps ``"<lang>/<split>"``
+    to a JSONL file; ``warmup_paths`` ({lang: file}) switches on the MTL-WS warm-start;
+    ``outputs`` has ``metrics``, ``predictions``, ``features`` and optionally ``weights``.
     """
+    if isinstance(train_paths, str):
+        train_paths = [train_paths]
     kind, labels = params["kind"], params.get("labels")
-    train_recs = load_labelled(train_path, kind, labels)
+    train_recs = [r for path in train_paths for r in load_labelled(path, kind, labels)]
+    warmup = {
+        lang: load_labelled(path, kind, labels) for lang, path in (warmup_paths or {}).items()
+    }
     evals: dict[str, dict[str, list]] = {}
     for key, path in eval_paths.items():
         lang, split = key.split("/")
@@ -269,10 +298,11 @@ def run_candidate(
         device=params.get("device", "auto"),
         precision=params.get("precision", "fp32"),
     )
-    log.info("candidate %s/%s lr=%g epochs=%d seed=%d: %d train examples, %d eval sets",
+    log.info("candidate %s/%s lr=%g epochs=%d seed=%d: %d train examples from %d files, %d eval sets",
              params.get("task"), params.get("method"), cfg.lr, cfg.epochs, cfg.seed,
-             len(train_recs), len(eval_paths))  # fmt: skip
-    result = finetune(cfg, encoder_dir, train_recs, evals)
+             len(train_recs), len(train_paths), len(eval_paths))  # fmt: skip
+    wcfg = WarmStartConfig(**params["mtl_ws"]) if warmup and params.get("mtl_ws") else None
+    result = finetune(cfg, encoder_dir, train_recs, evals, warmup=warmup, warmup_cfg=wcfg)
     from .plan import hp_name
 
     meta = {
@@ -285,7 +315,8 @@ def run_candidate(
         "seed": cfg.seed,
         "encoder": params.get("encoder"),
         "source": params.get("source"),
-        "train_file": train_path,
+        "train_files": list(train_paths),
+        "warmup_files": dict(warmup_paths or {}),
     }
     write_candidate(
         result,

@@ -16,6 +16,11 @@ from .world import DATASETS as SYNTH_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
 SPLITS = ("train", "dev", "test")
+# Candidate methods (methods.md §4). Per-target methods expand to one method per translate target
+# (to-de, bilingual-de, ...); the others train one model for all languages.
+METHODS = ("zero-shot", "to", "to-w2w", "bilingual", "mtl", "mtl-ws")
+PER_TARGET = ("to", "to-w2w", "bilingual")
+TABLE_METHODS = ("zero-shot", "to", "bilingual", "mtl", "mtl-ws")
 KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
 
 
@@ -70,22 +75,39 @@ class Task:
     source: str
     targets: tuple[str, ...]
     encoder: str
-    methods: tuple[str, ...]
+    methods: tuple[str, ...]  # as configured (zero-shot, to, bilingual, ...)
     grid: Mapping[str, Any]
+    adapt_grid: Mapping[str, Any]  # grid of the translate-train methods
+    translate_targets: tuple[str, ...] = ()
 
     @property
     def languages(self) -> tuple[str, ...]:
         return (self.source, *self.targets)
 
+    def method_names(self) -> list[str]:
+        """Methods with per-target ones expanded: ``to`` -> ``to-de``, ``to-es``, ..."""
+        out = []
+        for m in self.methods:
+            if m in PER_TARGET:
+                out += [f"{m}-{lang}" for lang in self.translate_targets]
+            else:
+                out.append(m)
+        return out
+
+    def grid_for(self, method: str) -> Mapping[str, Any]:
+        return self.grid if method == "zero-shot" else self.adapt_grid
+
     def candidates(self) -> list[Candidate]:
-        g = self.grid
-        return [
-            Candidate(self.name, m, float(lr), int(ep), int(g["batch_size"]), int(seed))
-            for m in self.methods
-            for lr in g["lr"]
-            for ep in g["epochs"]
-            for seed in g["seeds"]
-        ]
+        out = []
+        for m in self.method_names():
+            g = self.grid_for(m)
+            out += [
+                Candidate(self.name, m, float(lr), int(ep), int(g["batch_size"]), int(seed))
+                for lr in g["lr"]
+                for ep in g["epochs"]
+                for seed in g["seeds"]
+            ]
+        return out
 
 
 class Plan:
@@ -110,15 +132,40 @@ class Plan:
             raise ConfigError(
                 f"tasks.{name}.grid: missing {missing} (set them here or in defaults.grid)"
             )
+        methods = tuple(spec.get("methods", d.get("methods", ["zero-shot"])))
+        adapting = [m for m in methods if m != "zero-shot"]
+        translate = self.config.get("translate", {})
+        targets = tuple(spec["targets"])
+        tt: tuple[str, ...] = ()
+        if adapting:
+            if "to-w2w" in methods and spec["kind"] != "ner":
+                raise ConfigError(
+                    f"tasks.{name}.methods: to-w2w (the projection ablation) needs entity spans; "
+                    f"a {spec['kind']} task is always projected word to word: use to"
+                )
+            if spec["dataset"] not in translate.get("datasets", []):
+                raise ConfigError(
+                    f"tasks.{name}.methods: {adapting} need translated training data, but "
+                    f"dataset {spec['dataset']!r} is not in translate.datasets"
+                )
+            tt = tuple(lang for lang in translate.get("targets", []) if lang in targets)
+            if not tt:
+                raise ConfigError(
+                    f"tasks.{name}.methods: {adapting} need at least one of the task's targets "
+                    f"in translate.targets (has {translate.get('targets', [])})"
+                )
+        adapt_grid = {**grid, **self.config.get("adapt", {}).get("grid", {})}
         task = Task(
             name=name,
             dataset=spec["dataset"],
             kind=spec["kind"],
             source=spec.get("source", d.get("source", "en")),
-            targets=tuple(spec["targets"]),
+            targets=targets,
             encoder=spec.get("encoder", d.get("encoder", "tiny")),
-            methods=tuple(spec.get("methods", d.get("methods", ["zero-shot"]))),
+            methods=methods,
             grid=grid,
+            adapt_grid=adapt_grid,
+            translate_targets=tt,
         )
         if task.dataset not in SYNTH_DATASETS and task.dataset not in self.datasets:
             known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s in SYNTH_LABELS]
@@ -180,6 +227,45 @@ class Plan:
 
     def data_file(self, dataset: str, lang: str, split: str) -> str:
         return f"results/data/{dataset}/{lang}/{split}.jsonl"
+
+    # --- translate-train ------------------------------------------------------------------
+    def translate_dir(self, dataset: str, lang: str, engine: str | None = None, noise: str | None = None) -> str:  # fmt: skip
+        """``results/translate/{dataset}/{lang}/{engine}-{noise}`` (config defaults filled in)."""
+        tr = self.config.get("translate", {})
+        engine = engine or tr.get("engine", "synthetic")
+        if noise is None:
+            noise = tr.get("train_noise", "low") if engine == "synthetic" else "none"
+        return f"results/translate/{dataset}/{lang}/{engine}-{noise}"
+
+    def projected_file(self, dataset: str, lang: str, strategy: str = "span-to-span") -> str:
+        """The projected (translated, aligned, label-projected) training set of ``lang``."""
+        return f"{self.translate_dir(dataset, lang)}/{strategy}/train.jsonl"
+
+    def method_data(self, task: str, method: str) -> dict[str, Any]:
+        """Training files of a candidate method: ``train`` (list) and, for MTL-WS, ``warmup``
+        ({lang: file}) — the translated data of each target used by the warm-start."""
+        t = self.tasks[task]
+        src = [self.data_file(t.dataset, t.source, "train")]
+        # spans exist only for NER; POS tags are projected word to word
+        default = "span-to-span" if t.kind == "ner" else "word-to-word"
+        proj = {lang: self.projected_file(t.dataset, lang, default) for lang in t.translate_targets}
+        if method == "zero-shot":
+            return {"train": src, "warmup": {}}
+        if method == "mtl":
+            return {"train": src + list(proj.values()), "warmup": {}}
+        if method == "mtl-ws":
+            return {"train": src, "warmup": proj}
+        for base in ("to-w2w", "to", "bilingual"):
+            if method.startswith(base + "-"):
+                lang = method[len(base) + 1 :]
+                if lang not in proj:
+                    break
+                strategy = "word-to-word" if base == "to-w2w" else default
+                target = [self.projected_file(t.dataset, lang, strategy)]
+                return {"train": target if base != "bilingual" else src + target, "warmup": {}}
+        raise ConfigError(
+            f"tasks.{task}: unknown method {method!r}; the task's methods are {t.method_names()}"
+        )
 
     def labels(self, task: str) -> list[str] | None:
         t = self.tasks[task]
