@@ -23,6 +23,8 @@ include: "rules/data.smk"
 include: "rules/encoder.smk"
 include: "rules/finetune.smk"
 include: "rules/select.smk"
+include: "rules/lms.smk"
+include: "rules/translate.smk"
 include: "rules/report.smk"
 
 

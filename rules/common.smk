@@ -1,5 +1,7 @@
 # Shared helpers: the resolved experiment plan and the paths rules ask for.
 from xlt.plan import ConfigError, Plan, parse_hp
+from xlt.translate import FRAME_DATASET, FileConfig
+from xlt.world import DATASETS as SYNTH_DATASETS
 
 try:
     PLAN = Plan(config)
@@ -35,9 +37,19 @@ def encoder_dir(wildcards):
     return f"results/encoders/{task_of(wildcards).encoder}"
 
 
-def train_files(wildcards):
+def source_train_file(wildcards):
     t = task_of(wildcards)
-    return [PLAN.data_file(t.dataset, t.source, "train")]
+    return PLAN.data_file(t.dataset, t.source, "train")
+
+
+def train_files(wildcards):
+    """Training files of the candidate's method (source and/or projected translations)."""
+    return PLAN.method_data(wildcards.task, wildcards.method)["train"]
+
+
+def warmup_files(wildcards):
+    """{lang: projected training file} of the MTL-WS warm-start (empty for other methods)."""
+    return PLAN.method_data(wildcards.task, wildcards.method)["warmup"]
 
 
 def eval_files(wildcards):
@@ -87,11 +99,124 @@ def weights_output(path):
 
 
 def all_outputs():
-    out = []
-    for task in PLAN.tasks:
+    from xlt.select.experiments import study_outputs
+
+    out = study_outputs(list(PLAN.tasks)) + translate_outputs()
+    for name, task in PLAN.tasks.items():
         out += [
-            f"results/tables/zero_shot_{task}.csv",
-            f"results/tables/zero_shot_{task}.md",
-            f"results/figures/scores_{task}.png",
+            f"results/tables/zero_shot_{name}.csv",
+            f"results/tables/zero_shot_{name}.md",
+            f"results/figures/scores_{name}.png",
+        ]
+        if task.translate_targets:
+            out += [
+                f"results/tables/adaptation_{name}.csv",
+                f"results/tables/adaptation_{name}.md",
+            ]
+        if "to-w2w" in task.methods:
+            out += [
+                f"results/tables/adaptation_ablation_{name}.csv",
+                f"results/tables/adaptation_ablation_{name}.md",
+            ]
+    return out
+
+
+# --- translate-train helpers (rules/translate.smk) -------------------------------------
+
+TRANSLATE = config.get("translate", {})
+TRANSLATE_SOURCE = TRANSLATE.get("source", config.get("world", {}).get("source", "en"))
+TRANSLATE_ENGINES = "synthetic|googletrans|file"
+STRATEGIES = "span-to-span|word-to-word"
+
+
+def translate_outputs():
+    """Projected training sets of translate.datasets x targets x strategies, and the
+    projection-quality table and figure (for ``rule all``)."""
+    out = []
+    for ds in TRANSLATE.get("datasets", []):
+        strategies = TRANSLATE.get("strategies", ["span-to-span"])
+        if dataset_projection_kind(ds) == "pos":
+            strategies = ["word-to-word"]  # UPOS has no spans
+        out += [
+            PLAN.projected_file(ds, lang, strategy)
+            for lang in TRANSLATE.get("targets", [])
+            for strategy in strategies
+        ]
+    if TRANSLATE.get("quality", {}).get("targets"):
+        out += [
+            "results/tables/projection_quality.csv",
+            "results/tables/projection_quality.md",
+            "results/figures/projection_quality.png",
         ]
     return out
+
+
+def translate_inputs(wildcards):
+    """The source split, plus what the engine reads: frames (synthetic POS), the user's file."""
+    out = {"data": PLAN.data_file(wildcards.dataset, TRANSLATE_SOURCE, "train")}
+    if wildcards.engine == "synthetic" and wildcards.dataset in FRAME_DATASET:
+        frames = FRAME_DATASET[wildcards.dataset]
+        out["frames"] = PLAN.data_file(frames, TRANSLATE_SOURCE, "train")
+    if wildcards.engine == "file":
+        spec = FileConfig.from_config(TRANSLATE.get("file"))
+        path = spec.resolve(TRANSLATE_SOURCE, wildcards.lang, wildcards.dataset)
+        out["file"] = str(path)
+    return out
+
+
+def translate_params(wildcards):
+    """Only the settings of the engine in use, so other changes do not re-run translations."""
+    engine = wildcards.engine
+    cfg = {
+        "engine": engine,
+        "noise": wildcards.noise,
+        "seed": TRANSLATE.get("seed", config["seed"]),
+    }
+    if engine == "synthetic":
+        levels = TRANSLATE.get("noise_levels")
+        if levels and wildcards.noise in levels:
+            cfg["noise_levels"] = {wildcards.noise: levels[wildcards.noise]}
+    elif engine in TRANSLATE:
+        cfg[engine] = TRANSLATE[engine]
+    return cfg
+
+
+def world_params():
+    """What ``xlt.world.World`` needs (the synthetic engine and projection quality)."""
+    w = config.get("world", {})
+    return {
+        "languages": w.get("languages", []),
+        "seed": w.get("seed", 1),
+        "profiles": w.get("profiles", {}),
+    }
+
+
+def extra_parallel_files(lang):
+    """Extra bitext for the aligner: translate.align.extra_parallel lists synth-* datasets
+    (their train split of ``lang``) or file patterns with {lang}/{src}."""
+    spec = TRANSLATE.get("align", {}).get("extra_parallel") or []
+    out = []
+    for item in [spec] if isinstance(spec, str) else spec:
+        if item in SYNTH_DATASETS:
+            if lang in PLAN.world_languages and lang != TRANSLATE_SOURCE:
+                out.append(PLAN.data_file(item, lang, "train"))
+        else:
+            out.append(item.format(lang=lang, src=TRANSLATE_SOURCE))
+    return out
+
+
+def dataset_projection_kind(dataset):
+    """ner (span projection) or pos (word-to-word UPOS), from the tasks that use the dataset."""
+    kinds = {t.kind for t in PLAN.tasks.values() if t.dataset == dataset}
+    if not kinds and dataset in ("synth-ner", "synth-pos"):
+        kinds = {"ner" if dataset == "synth-ner" else "tagging"}
+    if len(kinds) != 1 or kinds - {"ner", "tagging"}:
+        raise WorkflowError(
+            f"translate: cannot tell how to project dataset {dataset!r} (tasks using it have "
+            f"kinds {sorted(kinds)}); define one ner or tagging task on it"
+        )
+    return "ner" if kinds == {"ner"} else "pos"
+
+
+def quality_targets():
+    return list(TRANSLATE.get("quality", {}).get("targets", []))

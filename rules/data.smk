@@ -9,6 +9,8 @@ rule generate_world:
         "logs/data/generate_world.log",
     benchmark:
         "benchmarks/data/generate_world.tsv"
+    conda:
+        "../envs/data.yaml"
     params:
         world=canonical(config["world"]),
     script:
@@ -23,6 +25,8 @@ rule prepare_data:
         "logs/data/{dataset}/{lang}/{split}.log",
     wildcard_constraints:
         dataset="|".join(PLAN.datasets) or "^$",
+    conda:
+        "../envs/data.yaml"
     params:
         spec=lambda wc: canonical(config["datasets"][wc.dataset]),
         seed=config["seed"],

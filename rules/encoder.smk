@@ -11,6 +11,8 @@ rule train_tokenizer:
         "logs/encoders/{encoder}.tokenizer.log",
     benchmark:
         "benchmarks/encoders/{encoder}.tokenizer.tsv"
+    conda:
+        "../envs/torch.yaml"
     params:
         spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     script:
@@ -32,6 +34,8 @@ rule pretrain_encoder:
             n for n, e in config["encoders"].items() if e["kind"] == "tiny"
         )
         or "^$",
+    conda:
+        "../envs/torch.yaml"
     threads: 2
     params:
         spec=lambda wc: canonical(config["encoders"][wc.encoder]),
@@ -52,6 +56,8 @@ rule fetch_encoder:
             n for n, e in config["encoders"].items() if e["kind"] == "hub"
         )
         or "^$",
+    conda:
+        "../envs/torch.yaml"
     params:
         spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     script:

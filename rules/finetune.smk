@@ -5,6 +5,7 @@ rule finetune:
     input:
         encoder=encoder_dir,
         train=train_files,
+        warmup=lambda wc: list(warmup_files(wc).values()),
         evals=lambda wc: list(eval_files(wc).values()),
     output:
         metrics="results/candidates/{task}/{method}/{hp}/seed{seed}/metrics.json",
@@ -17,9 +18,12 @@ rule finetune:
         "logs/candidates/{task}/{method}/{hp}/seed{seed}.log",
     benchmark:
         "benchmarks/candidates/{task}/{method}/{hp}/seed{seed}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
     params:
         cfg=finetune_params,
         evals=eval_files,
+        warmup=warmup_files,
     script:
         "../workflow_scripts/finetune.py"

@@ -1,0 +1,177 @@
+"""``make bench``: speed and efficiency measurements, printed as ratios in one run.
+
+(a) MLM pretraining throughput (real tokens per second) of xlt's implementation (packed
+    sequences, vocabulary logits only at masked positions) vs stock ``BertForMaskedLM`` on the
+    same sentences and model size with every sentence padded to the maximum length;
+(b) padding efficiency of the fine-tuning loop's length-bucketed batches (real tokens / tokens
+    processed) on the default world's English NER training set;
+(c) learned model selection: scorer training + selection for all targets of a task on a
+    240-candidate pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .encoder import (
+    SPECIAL_TOKENS,
+    PretrainConfig,
+    TinyBertConfig,
+    masked_only_loss,
+    new_tiny_bert,
+    pack,
+    packed_batches,
+    tokenize_corpus,
+    train_tokenizer,
+)
+from .train.loop import make_optimizer
+from .train.tasks import TaskSpec, bucket_batches, encode, padding_efficiency
+from .world import NER_LABELS, World
+from .world.grammar import sentiment_frame, tagging_frame
+
+
+def _sentences(n: int, langs=("en", "de", "es", "ru", "ar", "zh"), seed: int = 1) -> dict[str, list[str]]:  # fmt: skip
+    world = World(langs, seed=seed)
+    rng = random.Random(seed)
+    out: dict[str, list[str]] = {lang: [] for lang in langs}
+    for i in range(n):
+        lang = langs[i % len(langs)]
+        frame = tagging_frame(rng) if i % 2 else sentiment_frame(rng, rng.choice(["positive", "negative", "neutral"]))  # fmt: skip
+        out[lang].append(world.realise(frame, lang, rng).text)
+    return out
+
+
+def _time_steps(model, batches, loss_fn, steps: int, warmup: int = 3) -> tuple[float, int]:
+    """Seconds for ``steps`` optimiser steps (after ``warmup``) and the real tokens they saw."""
+    opt = make_optimizer(model, _LoopLike())
+    model.train()
+    it = iter(batches)
+    real = 0
+    for i in range(warmup + steps):
+        if i == warmup:
+            t0 = time.perf_counter()
+            real = 0
+        batch = next(it)
+        loss = loss_fn(model, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        real += int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()  # fmt: skip
+    return time.perf_counter() - t0, real
+
+
+class _LoopLike:
+    lr, weight_decay, betas, eps = 5e-4, 0.01, (0.9, 0.999), 1e-8
+
+
+def bench_mlm(n_sentences: int = 6000, steps: int = 20, batch_size: int = 32, seq_len: int = 128) -> dict:  # fmt: skip
+    size = TinyBertConfig()
+    texts = _sentences(n_sentences)
+    flat = [t for ts in texts.values() for t in ts]
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = train_tokenizer(flat, size.vocab_size, Path(tmp) / "tok", seq_len)
+    cfg = PretrainConfig(batch_size=batch_size, seq_len=seq_len)
+    # ours: monolingual packed blocks, masked-only logits
+    blocks = torch.cat([pack(tokenize_corpus(tok, ts), seq_len, tok.cls_token_id, tok.sep_token_id) for ts in texts.values()])  # fmt: skip
+    ours = new_tiny_bert(size, tok, seed=1)
+    t_ours, real_ours = _time_steps(ours, _cycle(packed_batches(blocks, batch_size, tok, cfg)), masked_only_loss, steps)  # fmt: skip
+    # stock: one sentence per row padded to the maximum length, BertForMaskedLM's own loss
+    stock = new_tiny_bert(size, tok, seed=1)
+    t_stock, real_stock = _time_steps(stock, _stock_batches(tok, flat, batch_size, seq_len, cfg), lambda m, b: m(**b).loss, steps)  # fmt: skip
+    ours_tps, stock_tps = real_ours / t_ours, real_stock / t_stock
+    return {
+        "ours_tokens_per_s": round(ours_tps),
+        "stock_tokens_per_s": round(stock_tps),
+        "ratio": round(ours_tps / stock_tps, 2),
+        "steps": steps,
+        "batch_size": batch_size,
+        "seq_len": seq_len,
+        "model": f"BERT hidden {size.hidden_size}, {size.layers} layers, vocab {len(tok)}",
+    }
+
+
+def _cycle(factory):
+    epoch = 0
+    while True:
+        yield from factory(epoch)
+        epoch += 1
+
+
+def _stock_batches(tok, texts, batch_size, seq_len, cfg):
+    g = torch.Generator().manual_seed(0)
+    from .encoder import mask_tokens
+
+    special = [tok.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS]
+    while True:
+        for i in range(0, len(texts) - batch_size + 1, batch_size):
+            enc = tok(texts[i : i + batch_size], padding="max_length", truncation=True, max_length=seq_len, return_tensors="pt")  # fmt: skip
+            inputs, labels = mask_tokens(enc["input_ids"], mask_prob=cfg.mask_prob, mask_id=tok.mask_token_id, vocab_size=len(tok), special_ids=special, generator=g)  # fmt: skip
+            yield {"input_ids": inputs, "attention_mask": enc["attention_mask"], "labels": labels}
+
+
+def bench_padding(n: int = 2000, batch_size: int = 32) -> dict:
+    world = World(("en",), seed=1)
+    rng = random.Random(1)
+    recs = []
+    for i in range(n):
+        s = world.realise(tagging_frame(rng), "en", rng)
+        recs.append({"id": str(i), "tokens": s.tokens, "tags": s.ner})
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = train_tokenizer([" ".join(r["tokens"]) for r in recs], 2000, Path(tmp) / "tok")
+    feats = encode(TaskSpec("ner", NER_LABELS), tok, recs, 128)
+    lengths = feats.lengths
+    eff = np.mean([padding_efficiency(lengths, bucket_batches(lengths, batch_size, np.random.default_rng(e))) for e in range(3)])  # fmt: skip
+    naive = [np.arange(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+    return {
+        "bucketed": round(float(eff), 4),
+        "unsorted_dynamic": round(padding_efficiency(lengths, naive), 4),
+        "pad_to_128": round(float(lengths.mean()) / 128, 4),
+    }
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
+    ap.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    res = {
+        "mlm": bench_mlm(n_sentences=1200 if args.quick else 6000, steps=3 if args.quick else 20),
+        "padding": bench_padding(n=300 if args.quick else 2000),
+    }
+    try:
+        from .select.bench import bench_lms
+    except ImportError:  # pragma: no cover - LMS not installed in this checkout
+        bench_lms = None
+    if bench_lms is not None:
+        res["lms"] = bench_lms(quick=args.quick)
+    m, p = res["mlm"], res["padding"]
+    print(f"(a) MLM pretraining, {m['model']}, batch {m['batch_size']} x {m['seq_len']}:")
+    print(f"    xlt (packed, masked-only logits): {m['ours_tokens_per_s']:>8} real tokens/s")
+    print(f"    stock BertForMaskedLM, pad-to-max: {m['stock_tokens_per_s']:>7} real tokens/s")
+    print(f"    ratio: {m['ratio']:.1f}x   (target >= 5)")
+    print("(b) fine-tuning padding efficiency (real tokens / tokens processed):")
+    print(f"    length-bucketed: {p['bucketed']:.3f}   (target >= 0.85)")
+    print(
+        f"    unsorted dynamic padding: {p['unsorted_dynamic']:.3f};  pad-to-128: {p['pad_to_128']:.3f}"
+    )
+    if "lms" in res:
+        lm = res["lms"]
+        print(f"(c) LMS train + select, all targets, {lm.get('candidates')} candidates: "
+              f"{lm.get('seconds'):.1f}s   (target <= 60 s)")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    return res
+
+
+if __name__ == "__main__":
+    main()
