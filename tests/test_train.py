@@ -106,6 +106,42 @@ def test_finetuning_learns(tiny, task, kind, labels, lr, epochs):
     assert res.info["padding_efficiency"] >= 0.85
 
 
+@pytest.mark.parametrize("pooling", ["first", "mean"])
+def test_sentence_classification_learns_with_either_pooling(tiny, pooling):
+    data = tiny["data"] / "synth-sentiment"
+    train = read_jsonl(data / "en" / "train.jsonl")
+    dev = read_jsonl(data / "en" / "dev.jsonl")
+    majority = Counter(r["label"] for r in train).most_common(1)[0][0]
+    base = 100 * np.mean([r["label"] == majority for r in dev])
+    runs = {}
+    for eval_batch in (128, 3):  # padding differs with the batch: predictions must not
+        cfg = FinetuneConfig(kind="classification", labels=SENTIMENT_LABELS, lr=3e-3, epochs=4,
+                             batch_size=16, seed=1, pooling=pooling, eval_batch_size=eval_batch)  # fmt: skip
+        runs[eval_batch] = finetune(cfg, tiny["enc"], train, {"en": {"dev": dev}})
+    res = runs[128]
+    assert np.mean(res.loss_curve[-5:]) < 0.8 * np.mean(res.loss_curve[:5])
+    assert res.scores["en"]["dev"]["accuracy"] > base + 5, (res.scores, base)
+    assert runs[3].predictions["en"] == res.predictions["en"]
+
+
+def test_mean_pooling_ignores_padding_and_needs_a_pooler(tiny):
+    from xlt.train.tasks import TaskSpec, build_model, mean_pool
+
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        TaskSpec("classification", SENTIMENT_LABELS, "max")
+    model = build_model(TaskSpec("classification", SENTIMENT_LABELS, "mean"), str(tiny["enc"]), 1)
+    model.eval()
+    ids, mask = torch.tensor([[2, 7, 8, 3, 0, 0]]), torch.tensor([[1, 1, 1, 1, 0, 0]])
+    padded = model(input_ids=ids, attention_mask=mask).logits
+    short = model(input_ids=ids[:, :4], attention_mask=mask[:, :4]).logits
+    assert torch.allclose(padded, short, atol=1e-5)
+    first = build_model(TaskSpec("classification", SENTIMENT_LABELS), str(tiny["enc"]), 1).eval()
+    assert not torch.allclose(first(input_ids=ids[:, :4]).logits, short, atol=1e-3)
+    first.base_model.pooler = None
+    with pytest.raises(ValueError, match="needs an encoder with a pooler.*'first'"):
+        mean_pool(first, "some/encoder")
+
+
 def test_candidate_job_is_deterministic_and_writes_its_record(tiny, tmp_path):
     data = tiny["data"] / "synth-sentiment"
     params = {"task": "sentiment", "method": "zero-shot", "kind": "classification",

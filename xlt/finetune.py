@@ -50,10 +50,11 @@ class FinetuneConfig:
     eval_batch_size: int = 128
     device: str = "auto"
     precision: str = "fp32"
+    pooling: str = "first"  # classification: first | mean (see TaskSpec)
 
     @property
     def spec(self) -> TaskSpec:
-        return TaskSpec(self.kind, tuple(self.labels))
+        return TaskSpec(self.kind, tuple(self.labels), self.pooling)
 
     def loop(self) -> LoopConfig:
         return LoopConfig(
@@ -297,6 +298,7 @@ def run_candidate(
         eval_batch_size=int(params.get("eval_batch_size", 128)),
         device=params.get("device", "auto"),
         precision=params.get("precision", "fp32"),
+        pooling=params.get("pooling", "first"),
     )
     log.info("candidate %s/%s lr=%g epochs=%d seed=%d: %d train examples from %d files, %d eval sets",
              params.get("task"), params.get("method"), cfg.lr, cfg.epochs, cfg.seed,

@@ -1,7 +1,9 @@
 """Task encoders: examples → sub-word features, length-bucketed batches, heads and predictions.
 
 Token tasks put each word's label on its *first* sub-word only (the others are ignored in the loss
-and never scored); sequence tasks classify from the first token ([CLS]). Batches group examples
+and never scored); sequence tasks classify from the first token ([CLS]), or from the mean of all
+real tokens with ``pooling="mean"``, which lets a tiny encoder carry script-independent cues (digits,
+emoticons) into the sentence vector. Batches group examples
 of similar length and pad dynamically, so little compute is spent on padding.
 """
 
@@ -16,16 +18,20 @@ import torch
 from ..metrics import KINDS
 
 IGNORE = -100
+POOLINGS = ("first", "mean")
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     kind: str  # ner | tagging | classification
     labels: tuple[str, ...]
+    pooling: str = "first"  # sequence tasks: first | mean
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"task kind must be one of {KINDS}, got {self.kind!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if len(set(self.labels)) != len(self.labels) or not self.labels:
             raise ValueError(f"labels must be a non-empty list without repeats: {self.labels}")
 
@@ -149,7 +155,7 @@ def build_model(spec: TaskSpec, encoder_dir: str, seed: int):
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # "newly initialised head" is expected here
     try:
-        return cls.from_pretrained(
+        model = cls.from_pretrained(
             encoder_dir,
             num_labels=len(spec.labels),
             id2label=dict(enumerate(spec.labels)),
@@ -157,6 +163,41 @@ def build_model(spec: TaskSpec, encoder_dir: str, seed: int):
         )
     finally:
         hf_logging.set_verbosity(verbosity)
+    if spec.pooling == "mean" and not spec.token_level:
+        mean_pool(model, encoder_dir)
+    return model
+
+
+class MeanPooler(torch.nn.Module):
+    """The encoder's own pooler (dense + tanh) applied to the mean of the real tokens' vectors."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+        self.mask: torch.Tensor | None = None
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        mask = self.mask if self.mask is not None else torch.ones(hidden_states.shape[:2])
+        m = mask.to(hidden_states.device, hidden_states.dtype).unsqueeze(-1)
+        mean = (hidden_states * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return self.inner(mean.unsqueeze(1))
+
+
+def mean_pool(model, encoder_dir: str) -> None:
+    base = model.base_model
+    if isinstance(getattr(base, "pooler", None), MeanPooler):
+        return
+    if getattr(base, "pooler", None) is None:
+        raise ValueError(
+            f"pooling: mean needs an encoder with a pooler layer (BERT family); {encoder_dir} has "
+            "none. Set the task's pooling to 'first'."
+        )
+    pooler = base.pooler = MeanPooler(base.pooler)
+
+    def remember_mask(_module, args, kwargs):
+        pooler.mask = kwargs.get("attention_mask")
+
+    model.register_forward_pre_hook(remember_mask, with_kwargs=True)
 
 
 @torch.no_grad()

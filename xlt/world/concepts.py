@@ -535,3 +535,72 @@ def content_concepts() -> dict[str, str]:
 
 def function_concepts() -> dict[str, str]:
     return {f"{pos.lower()}:{w}": pos for pos, ws in FUNCTION.items() for w in ws}
+
+
+# --- selectional preferences ------------------------------------------------------------------
+# What typically goes with what. Frames follow a preference with probability PREFERENCE and pick
+# uniformly otherwise, so words get distributional meaning (as in real text) without making any
+# combination impossible.
+PREFERENCE = 0.75
+
+VERB_OBJECTS = {
+    "read": ["book", "letter", "newspaper", "report", "story", "message", "map", "paper"],
+    "write": ["book", "letter", "report", "story", "message", "song", "paper", "plan"],
+    "cook": ["food", "bread", "cake", "fish", "meal", "apple", "coffee"],
+    "paint": ["picture", "painting", "house", "window", "chair", "table", "boat"],
+    "fix": ["car", "bicycle", "machine", "computer", "clock", "lamp", "phone", "window", "road"],
+    "clean": ["house", "window", "car", "table", "room", "kitchen", "boat"],
+    "build": ["house", "road", "boat", "garden", "machine", "bridge"],
+    "watch": ["film", "game", "show", "horse", "dog", "concert", "performance"],
+    "open": ["box", "window", "letter", "bottle", "bag", "shop"],
+    "carry": ["bag", "box", "bottle", "chair", "table", "child", "lamp"],
+    "send": ["letter", "message", "gift", "report", "book", "picture", "flower"],
+    "order": ["food", "coffee", "cake", "fish", "bread", "book", "ticket", "meal"],
+    "sell": ["car", "house", "horse", "bread", "fish", "ticket", "book", "computer"],
+    "buy": ["bread", "apple", "ticket", "car", "book", "gift", "shirt", "coat", "flower", "cake"],
+    "give": ["gift", "flower", "book", "letter", "apple", "key", "ticket"],
+    "find": ["key", "bag", "map", "phone", "ring", "dog", "cat", "letter"],
+}
+PLACE_AGENTS = {
+    "hospital": ["doctor", "nurse"],
+    "school": ["teacher", "student", "child"],
+    "farm": ["farmer", "worker"],
+    "airport": ["pilot", "tourist", "guard"],
+    "kitchen": ["cook", "baker"],
+    "restaurant": ["cook", "tourist", "friend"],
+    "stadium": ["player", "guard"],
+    "theatre": ["singer", "artist"],
+    "office": ["manager", "lawyer", "worker"],
+    "station": ["driver", "guard", "tourist"],
+    "library": ["student", "writer", "scientist"],
+    "museum": ["artist", "tourist", "scientist"],
+    "market": ["farmer", "baker", "woman"],
+    "bank": ["manager", "worker"],
+    "church": ["singer", "neighbour"],
+}
+VERB_PLACES = {
+    "sleep": ["hotel", "village", "park"],
+    "swim": ["river", "beach", "harbour"],
+    "sing": ["church", "theatre", "stadium"],
+    "work": ["office", "hospital", "farm", "bank", "school", "shop"],
+    "dance": ["theatre", "square", "restaurant"],
+    "run": ["park", "stadium", "beach"],
+    "wait": ["station", "airport", "bank", "hospital"],
+    "rest": ["hotel", "park", "garden"],
+}
+# evaluated things and the adjectives that typically evaluate them: (positive, negative)
+EVAL_ADJS = {
+    ("food", "meal", "coffee", "cake"): (["delicious", "good", "perfect", "lovely"], ["awful", "terrible", "bad", "horrible"]),
+    ("staff", "service", "team"): (["friendly", "brilliant", "good", "wonderful"], ["rude", "poor", "terrible", "bad"]),
+    ("film", "concert", "show", "music", "game", "performance", "book"): (["brilliant", "wonderful", "fantastic", "great"], ["boring", "disappointing", "awful", "terrible"]),
+    ("hotel", "room", "restaurant", "view", "trip"): (["beautiful", "lovely", "pleasant", "perfect"], ["dirty", "noisy", "ugly", "horrible"]),
+    ("price", "product"): (["excellent", "perfect", "good", "great"], ["expensive", "poor", "disappointing", "bad"]),
+    ("weather",): (["lovely", "pleasant", "beautiful", "wonderful"], ["terrible", "horrible", "awful", "bad"]),
+}  # fmt: skip
+
+
+def preferred_adjs(noun: str, polarity: int) -> list[str] | None:
+    for nouns, (pos, neg) in EVAL_ADJS.items():
+        if noun in nouns:
+            return pos if polarity > 0 else neg
+    return None

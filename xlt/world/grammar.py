@@ -18,6 +18,8 @@ from .concepts import PUNCT
 from .lexicon import Lexicon
 from .scripts import capitalise, write
 
+ASCII_PUNCT = {native: ascii_ for marks in PUNCT.values() for native, ascii_ in zip(marks, PUNCT["latin"], strict=True)}  # fmt: skip
+
 Frame = dict[str, Any]
 POLARITY = {**{a: 1 for a in C.POSITIVE_ADJS}, **{a: -1 for a in C.NEGATIVE_ADJS}}
 POLARITY.update({v: 1 for v in C.POSITIVE_VERBS})
@@ -54,6 +56,13 @@ UPOS_LABELS = [
 
 def _c(rng: random.Random, entries) -> str:
     return C.split_form(rng.choice(entries))[0]
+
+
+def _prefer(rng: random.Random, preferred, entries) -> str:
+    """A preferred item with probability PREFERENCE (when there are any), else any entry."""
+    if preferred and rng.random() < C.PREFERENCE:
+        return rng.choice(preferred)
+    return _c(rng, entries)
 
 
 def person(rng: random.Random) -> dict:
@@ -95,8 +104,9 @@ def common(
     plural_p: float = 0.2,
     det: str | None = None,
     adjs: list | None = None,
+    preferred=None,
 ) -> dict:
-    noun = _c(rng, nouns)
+    noun = _prefer(rng, preferred, nouns)
     plural = rng.random() < plural_p
     num = None
     if plural and rng.random() < 0.5:
@@ -124,21 +134,21 @@ def agent(rng: random.Random) -> dict:
     return organisation(rng)
 
 
-def place(rng: random.Random) -> dict:
+def place(rng: random.Random, preferred=None) -> dict:
     r = rng.random()
-    if r < 0.5:
+    if r < 0.5 and not preferred:
         return location(rng)
     if r < 0.9:
-        return common(rng, C.PLACE_NOUNS, plural_p=0.0)
+        return common(rng, C.PLACE_NOUNS, plural_p=0.0, preferred=preferred)
     return organisation(rng)
 
 
-def obliques(rng: random.Random, goal: bool = False) -> list[dict]:
+def obliques(rng: random.Random, goal: bool = False, places=None) -> list[dict]:
     out = []
     if goal:
         out.append({"adp": "to", "np": location(rng) if rng.random() < 0.6 else place(rng)})
-    elif rng.random() < 0.45:
-        out.append({"adp": rng.choice(["in", "at", "near"]), "np": place(rng)})
+    elif places or rng.random() < 0.45:
+        out.append({"adp": rng.choice(["in", "at", "near"]), "np": place(rng, places)})
     if rng.random() < 0.15:
         out.append({"adp": "with", "np": person(rng)})
     if rng.random() < 0.1:
@@ -163,7 +173,7 @@ def event_frame(rng: random.Random, neg_p: float = 0.1) -> Frame:
     f: Frame = {"type": "clause", "subj": agent(rng), "neg": rng.random() < neg_p}
     if r < 0.45:
         f["verb"] = _c(rng, C.TRANSITIVE_VERBS)
-        f["obj"] = common(rng, C.OBJECT_NOUNS)
+        f["obj"] = common(rng, C.OBJECT_NOUNS, preferred=C.VERB_OBJECTS.get(f["verb"]))
         f["obl"] = obliques(rng)
     elif r < 0.65:
         f["verb"] = _c(rng, C.PERSON_VERBS)
@@ -175,7 +185,12 @@ def event_frame(rng: random.Random, neg_p: float = 0.1) -> Frame:
         f["obl"] = obliques(rng, goal=True)
     else:
         f["verb"] = _c(rng, C.INTRANSITIVE_VERBS)
-        f["obl"] = obliques(rng)
+        places = C.VERB_PLACES.get(f["verb"])
+        f["obl"] = obliques(rng, places=places if places and rng.random() < C.PREFERENCE else None)
+    # who is found where: a doctor at the hospital, a pilot at the airport
+    site = next((pp["np"].get("noun") for pp in f["obl"] if pp["np"].get("kind") == "noun"), None)
+    if site in C.PLACE_AGENTS and f["subj"]["kind"] == "noun" and rng.random() < C.PREFERENCE:
+        f["subj"]["noun"] = rng.choice(C.PLACE_AGENTS[site])
     f["time"] = time_expr(rng)
     f["front"] = f["time"] is not None and rng.random() < 0.3
     if rng.random() < 0.1:
@@ -205,11 +220,12 @@ def opinion_frame(rng: random.Random, polarity: int) -> Frame:
     if polarity == 0:
         adj = rng.choice(C.NEUTRAL_ADJS)
         neg = rng.random() < 0.1
-    else:
-        lexical = -polarity if neg else polarity
-        adj = rng.choice(C.POSITIVE_ADJS if lexical > 0 else C.NEGATIVE_ADJS)
-    intens = rng.choice(C.INTENSIFIERS) if rng.random() < 0.35 else None
     subj = evaluated(rng, polarity)
+    if polarity != 0:
+        lexical = -polarity if neg else polarity
+        fitting = C.preferred_adjs(subj.get("noun", ""), lexical)
+        adj = _prefer(rng, fitting, C.POSITIVE_ADJS if lexical > 0 else C.NEGATIVE_ADJS)
+    intens = rng.choice(C.INTENSIFIERS) if rng.random() < 0.35 else None
     return {"type": "copula", "subj": subj, "adj": adj, "intens": intens, "neg": neg}
 
 
@@ -233,21 +249,27 @@ def polar_frame(rng: random.Random, polarity: int) -> Frame:
 
 
 def with_mood(rng: random.Random, frame: Frame, polarity: int, p: float = 0.3) -> Frame:
-    """Sometimes open the sentence with an adverb of the sentence's polarity (sadly, luckily),
-    and sometimes close it with an emoticon of that polarity (the same in every script)."""
+    """Sometimes open the sentence with an adverb of the sentence's polarity (sadly, luckily)."""
     if rng.random() < p:
         frame = {**frame, "mood": rng.choice(C.POSITIVE_ADVS if polarity > 0 else C.NEGATIVE_ADVS)}
-    if rng.random() < p:
-        frame = {
-            **frame,
-            "emoji": rng.choice(C.POSITIVE_EMOJI if polarity > 0 else C.NEGATIVE_EMOJI),
-        }
+    return frame
+
+
+def with_emoji(rng: random.Random, frame: Frame, polarity: int, p: float = 0.6) -> Frame:
+    """Sometimes close a sentence with an emoticon of its polarity (the same in every script)."""
+    if polarity and rng.random() < p:
+        emoji = rng.choice(C.POSITIVE_EMOJI if polarity > 0 else C.NEGATIVE_EMOJI)
+        frame = {**frame, "emoji": emoji}
     return frame
 
 
 def sentiment_frame(rng: random.Random, label: str) -> Frame:
     """A frame whose sentiment is ``label`` (negation, contrast and reported speech included)."""
     pol = {"positive": 1, "negative": -1, "neutral": 0}[label]
+    return with_emoji(rng, _sentiment_frame(rng, pol), pol)
+
+
+def _sentiment_frame(rng: random.Random, pol: int) -> Frame:
     r = rng.random()
     if pol == 0:
         if r < 0.5:
@@ -260,7 +282,7 @@ def sentiment_frame(rng: random.Random, label: str) -> Frame:
         both = {"type": "coord", "conj": "and", "left": polar_frame(rng, pol), "right": polar_frame(rng, pol)}  # fmt: skip
         return with_mood(rng, both, pol)
     if r < 0.85:
-        return with_mood(rng, report_frame(rng, polar_frame(rng, pol)), pol, p=0.15)
+        return report_frame(rng, polar_frame(rng, pol))
     # contrast: the clause after "but" carries the sentence's sentiment
     return {"type": "coord", "conj": "but", "left": polar_frame(rng, -pol), "right": polar_frame(rng, pol)}  # fmt: skip
 
@@ -596,6 +618,8 @@ class Realiser:
     def surface(self, t: Tok, i: int, rng, code_switch: float, latin_ents: set[int]) -> str:
         p = self.p
         if t.kind == "literal":
+            if t.upos == "PUNCT" and p.ascii_punct and rng.random() < p.ascii_punct:
+                return ASCII_PUNCT.get(t.form, t.form)
             return t.form
         if t.kind == "name":
             if p.script == "latin" or t.ent in latin_ents:

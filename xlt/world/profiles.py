@@ -55,7 +55,9 @@ class Profile:
         resource: relative amount of unlabelled text (1.0 = the configured maximum).
         latin_names: probability that a named entity keeps its Latin spelling in a non-Latin
             script (a cross-script anchor real text has).
-        code_switch: probability that a content word of unlabelled text appears in English.
+        code_switch: probability that a word appears in English (code-switching).
+        ascii_punct: probability that a punctuation mark is written in ASCII rather than in the
+            script's own form (informal Chinese and Hindi text mixes both).
     """
 
     code: str
@@ -86,6 +88,7 @@ class Profile:
     resource: float = 1.0
     latin_names: float = 0.0
     code_switch: float = 0.0
+    ascii_punct: float = 0.0
 
     def __post_init__(self) -> None:
         where = f"world profile {self.code!r}"

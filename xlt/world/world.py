@@ -135,7 +135,7 @@ def generate(cfg: WorldConfig, out_dir: str | Path) -> dict:
             ner, pos = [], []
             for i in range(n):
                 frame = tagging_frame(rng)
-                s = world.realise(frame, lang, rng)
+                s = world.realise(frame, lang, rng, code_switch=prof.code_switch)
                 rid = f"{lang}-{split}-{i:06d}"
                 ner.append({"id": rid, "tokens": s.tokens, "tags": s.ner, "frame": frame})
                 pos.append({"id": rid, "tokens": s.tokens, "tags": s.upos})
@@ -150,7 +150,7 @@ def generate(cfg: WorldConfig, out_dir: str | Path) -> dict:
             for i, label in enumerate(_sentiment_labels(rng, _priors(cfg, lang, split), n)):
                 frame = sentiment_frame(rng, label)
                 assert sentiment_of(frame) == label
-                s = world.realise(frame, lang, rng)
+                s = world.realise(frame, lang, rng, code_switch=prof.code_switch)
                 recs.append({"id": f"{lang}-{split}-{i:06d}", "text": s.text, "label": label, "frame": frame})  # fmt: skip
             write_jsonl(out / "synth-sentiment" / lang / f"{split}.jsonl", recs)
             _count(summary, "synth-sentiment", lang, split, (r["label"] for r in recs))
