@@ -39,7 +39,7 @@ def encoder_dir(wildcards):
 
 def source_train_file(wildcards):
     t = task_of(wildcards)
-    return PLAN.data_file(t.dataset, t.source, "train")
+    return PLAN.data_file(t.dataset_of(t.source), t.source, "train")
 
 
 def train_files(wildcards):
@@ -55,7 +55,7 @@ def warmup_files(wildcards):
 def eval_files(wildcards):
     t = task_of(wildcards)
     return {
-        f"{lang}/{split}": PLAN.data_file(t.dataset, lang, split)
+        f"{lang}/{split}": PLAN.data_file(t.dataset_of(lang), lang, split)
         for lang in t.languages
         for split in ("dev", "test")
     }
@@ -64,7 +64,9 @@ def eval_files(wildcards):
 def split_files(wildcards, split):
     """{lang: file} of one split for every language of the task."""
     t = task_of(wildcards)
-    return {lang: PLAN.data_file(t.dataset, lang, split) for lang in t.languages}
+    return {
+        lang: PLAN.data_file(t.dataset_of(lang), lang, split) for lang in t.languages
+    }
 
 
 def candidate_files(name):
@@ -83,6 +85,7 @@ def finetune_params(wildcards):
             "task": t.name,
             "method": wildcards.method,
             "kind": t.kind,
+            "pooling": t.pooling,
             "labels": PLAN.labels(t.name),
             "source": t.source,
             "encoder": t.encoder,
@@ -101,7 +104,8 @@ def weights_output(path):
 def all_outputs():
     from xlt.select.experiments import study_outputs
 
-    out = study_outputs(list(PLAN.tasks)) + translate_outputs()
+    lms_tasks = config.get("lms", {}).get("tasks", list(PLAN.tasks))
+    out = study_outputs(lms_tasks) + translate_outputs()
     for name, task in PLAN.tasks.items():
         out += [
             f"results/tables/zero_shot_{name}.csv",

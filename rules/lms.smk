@@ -9,7 +9,7 @@
 # Environments: torch.yaml (torch, lang2vec) for training and tables, report.yaml for figures.
 from xlt.select.lms import params_for
 
-LMS_CONFIG = config.get("lms", {})
+LMS_CONFIG = {k: v for k, v in config.get("lms", {}).items() if k != "tasks"}
 LMS_POOL = {
     "table": "results/pools/{task}.parquet",
     "arrays": "results/pools/{task}.npz",

@@ -203,7 +203,7 @@ def test_schema_defaults_match_the_config_class():
     frag = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
     schema = frag["properties"]["lms"]
     jsonschema.validate(LMSConfig().to_dict(), schema)
-    defaults = {k: v["default"] for k, v in schema["properties"].items()}
+    defaults = {k: v["default"] for k, v in schema["properties"].items() if k != "tasks"}
     assert LMSConfig.from_dict(defaults) == LMSConfig()
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"hp_search": "nested"}, schema)

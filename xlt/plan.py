@@ -79,6 +79,11 @@ class Task:
     grid: Mapping[str, Any]
     adapt_grid: Mapping[str, Any]  # grid of the translate-train methods
     translate_targets: tuple[str, ...] = ()
+    source_dataset: str = ""  # the source language's dataset, when not ``dataset``
+    pooling: str = "first"  # classification: first-token or mean-of-tokens sentence vector
+
+    def dataset_of(self, lang: str) -> str:
+        return self.source_dataset if lang == self.source and self.source_dataset else self.dataset
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -122,6 +127,11 @@ class Plan:
         self.tasks = {name: self._task(name, spec) for name, spec in config["tasks"].items()}
         for name, spec in self.encoders.items():
             self._check_encoder(name, spec)
+        unknown = [t for t in config.get("lms", {}).get("tasks", []) if t not in self.tasks]
+        if unknown:
+            raise ConfigError(
+                f"lms.tasks: unknown task(s) {unknown}; tasks are {sorted(self.tasks)}"
+            )
 
     # --- validation ----------------------------------------------------------------------
     def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
@@ -166,13 +176,16 @@ class Plan:
             grid=grid,
             adapt_grid=adapt_grid,
             translate_targets=tt,
+            source_dataset=spec.get("source_dataset", ""),
+            pooling=spec.get("pooling", "first"),
         )
-        if task.dataset not in SYNTH_DATASETS and task.dataset not in self.datasets:
-            known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s in SYNTH_LABELS]
-            raise ConfigError(
-                f"tasks.{name}.dataset: unknown dataset {task.dataset!r}; known: {known} "
-                "(define real datasets under datasets:)"
-            )
+        for key, ds in (("dataset", task.dataset), ("source_dataset", task.source_dataset)):
+            if ds and ds not in SYNTH_DATASETS and ds not in self.datasets:
+                known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s in SYNTH_LABELS]
+                raise ConfigError(
+                    f"tasks.{name}.{key}: unknown dataset {ds!r}; known: {known} "
+                    "(define real datasets under datasets:)"
+                )
         if task.source in task.targets:
             raise ConfigError(
                 f"tasks.{name}.targets: the source language {task.source!r} is not a target"
@@ -189,7 +202,7 @@ class Plan:
                     f"({ttype}); use one of {list(KIND_OF_TASK_TYPE[ttype])}"
                 )
         for lang in task.languages:
-            splits = self.splits(task.dataset, lang, where=f"tasks.{name}")
+            splits = self.splits(task.dataset_of(lang), lang, where=f"tasks.{name}")
             need = ("train", "dev", "test") if lang == task.source else ("dev", "test")
             lacking = [s for s in need if s not in splits]
             if lacking:
@@ -245,7 +258,7 @@ class Plan:
         """Training files of a candidate method: ``train`` (list) and, for MTL-WS, ``warmup``
         ({lang: file}) — the translated data of each target used by the warm-start."""
         t = self.tasks[task]
-        src = [self.data_file(t.dataset, t.source, "train")]
+        src = [self.data_file(t.dataset_of(t.source), t.source, "train")]
         # spans exist only for NER; POS tags are projected word to word
         default = "span-to-span" if t.kind == "ner" else "word-to-word"
         proj = {lang: self.projected_file(t.dataset, lang, default) for lang in t.translate_targets}

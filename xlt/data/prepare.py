@@ -96,6 +96,9 @@ def load_split(
     """Validated records of one split and where they came from (provenance of the input)."""
     task_type = task_type_of(dataset_name, dataset_cfg)
     labels = dataset_cfg.get("labels")
+    if labels and dataset_cfg.get("label_map"):
+        # labels a label_map renames are allowed in the file (they are mapped afterwards)
+        labels = [*labels, *dataset_cfg["label_map"]]
     source = resolve_source(dataset_name, dataset_cfg, lang, split)
     kind = source["kind"]
     if kind == "synthetic":
@@ -140,6 +143,8 @@ def prepare_split(
 ) -> dict[str, Any]:
     """Write ``out_path`` (common-schema JSONL) for one split; return its provenance."""
     records, origin = load_split(dataset_name, dataset_cfg, lang, split, cache_dir)
+    records = map_labels(records, dataset_cfg.get("label_map") or {})
+    _check_mapped(dataset_name, dataset_cfg)
     cap = cap_for(dataset_name, dataset_cfg, split)
     derived_seed = split_seed(seed, dataset_name, lang, split)
     kept = cap_records(records, cap, derived_seed)
@@ -155,4 +160,30 @@ def prepare_split(
         "n_written": n_written,
         "cap": cap,
         "cap_seed": derived_seed if cap is not None and len(records) > cap else None,
+        "label_map": dict(dataset_cfg.get("label_map") or {}),
     }
+
+
+def _check_mapped(dataset_name: str, dataset_cfg: Mapping[str, Any]) -> None:
+    labels, mapping = dataset_cfg.get("labels"), dataset_cfg.get("label_map") or {}
+    bad = sorted({v for v in mapping.values() if labels and v not in labels})
+    if bad:
+        raise ValueError(
+            f"datasets.{dataset_name}.label_map maps to {bad}, which are not in its labels "
+            f"{labels}; add them to labels or fix the map"
+        )
+
+
+def map_labels(records: list[dict], mapping: Mapping[str, str]) -> list[dict]:
+    """Rename tags/labels (e.g. ``{B-MISC: O, I-MISC: O}`` to evaluate on a smaller label set)."""
+    if not mapping:
+        return records
+    out = []
+    for r in records:
+        r = dict(r)
+        if "tags" in r:
+            r["tags"] = [mapping.get(t, t) for t in r["tags"]]
+        if "label" in r:
+            r["label"] = mapping.get(r["label"], r["label"])
+        out.append(r)
+    return out
