@@ -1,8 +1,9 @@
 """Snakemake really submits through Slurm: the local single-node cluster + tests/slurm-local.
 
-Runs only when asked for (``XLT_SLURM_TESTS=1``, which also brings the cluster up with
-``scripts/slurm-local up``; needs root and apt on Debian/Ubuntu) or when the cluster is already up
-(``scripts/slurm-local status`` exits 0). Otherwise skipped::
+Runs when asked for (``XLT_SLURM_TESTS=1``, which also brings the cluster up with
+``scripts/slurm-local up``; needs root and apt on Debian/Ubuntu), in CI (``CI=true``) on a root
+Debian/Ubuntu runner, or when the cluster is already up (``scripts/slurm-local status`` exits 0).
+Otherwise skipped::
 
     XLT_SLURM_TESTS=1 pytest -m slurm tests/test_slurm_cluster.py
 
@@ -13,6 +14,7 @@ one that was already up is left alone.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -42,7 +44,8 @@ def _cluster_up() -> bool:
 def slurm_cluster():
     """The local Slurm cluster, up; skip the module when it is neither up nor requested."""
     was_up = _cluster_up()
-    if not was_up and os.environ.get("XLT_SLURM_TESTS") != "1":
+    in_ci = os.environ.get("CI") == "true" and os.geteuid() == 0 and shutil.which("apt-get")
+    if not was_up and os.environ.get("XLT_SLURM_TESTS") != "1" and not in_ci:
         pytest.skip(
             "Slurm tests not requested (set XLT_SLURM_TESTS=1 or run scripts/slurm-local up)"
         )
@@ -141,3 +144,22 @@ def test_snakemake_runs_jobs_through_slurm(slurm_cluster, tmp_path: Path) -> Non
     # (named group_<group>_<rules...>, e.g. group_prep_prepare_data_train_tokenizer)
     assert list(slurm_logs.glob("group_prep*/*.log")), log
     assert (slurm_logs / "rule_pretrain_encoder" / f"{enc_id}.log").is_file(), log
+
+
+def test_the_test_study_runs_through_slurm(slurm_cluster, tmp_path: Path) -> None:
+    """xlt's own DAG on configs/test.yaml, one table's worth of jobs, submitted through Slurm."""
+    target = "results/tables/zero_shot_sentiment.csv"
+    cmd = [sys.executable, "-m", "snakemake", "--profile", str(PROFILE), "--snakefile",
+           str(REPO / "Snakefile"), "--directory", str(tmp_path), target,
+           "--configfile", str(REPO / "configs" / "test.yaml")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    proc = _run(cmd, timeout=900, cwd=tmp_path, env=env)
+    log = f"$ {' '.join(cmd)}\n--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"  # fmt: skip
+    assert proc.returncode == 0, log
+    assert (tmp_path / target).is_file() and (tmp_path / target).with_suffix(".md").is_file()
+    slurm_logs = tmp_path / ".snakemake" / "slurm_logs"
+    finetune_jobs = sorted(p.stem for p in slurm_logs.rglob("*.log") if "rule_finetune" in p.parts)  # fmt: skip
+    assert len(finetune_jobs) == 2, (finetune_jobs, log)  # sentiment: 2 seeds, one job each
+    assert list(slurm_logs.glob("group_prep*/*.log")), log  # world + tokenizer: one submission
+    for job_id in finetune_jobs:
+        assert _job_state(job_id) == "COMPLETED", (job_id, _job_state(job_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -13,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from xlt.io import read_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -56,15 +59,26 @@ def run(tmp_path_factory) -> Path:
 
 
 def test_all_builds_tables_figures_pools_and_logs(run):
-    for task in ("ner", "pos", "sentiment"):
+    # zero-shot candidates per task, and all candidates (translate-train methods included)
+    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2)}
+    for task, (zero_shot, everything) in expected.items():
         table = pd.read_csv(run / f"results/tables/zero_shot_{task}.csv")
         assert list(table["lang"]) == ["en", "de", "zh"]
         assert {"mean", "sd", "seed_sd", "en_dev", "all_target", "majority"} <= set(table.columns)
-        assert (table["candidates"] == 2).all()
+        assert (table["candidates"] == zero_shot).all()
         assert (run / f"results/tables/zero_shot_{task}.md").read_text().startswith("### Zero-shot")
         assert (run / f"results/figures/scores_{task}.png").stat().st_size > 5000
         pool = pd.read_parquet(run / f"results/pools/{task}.parquet")
-        assert len(pool) == 2 * 3 and pool["test"].between(0, 100).all()
+        assert len(pool) == everything * 3 and pool["test"].between(0, 100).all()
+    lms = pd.read_csv(run / "results/tables/lms_ner.csv")
+    assert {"En-Dev", "LMS", "All-Target"} <= set(lms.columns) or "LMS" in lms.to_string()
+    for name in ("lms_features_ner", "lms_langvec_ner", "lms_runs_ner", "lms_nmodels_ner"):
+        assert (run / f"results/tables/{name}.csv").exists()
+    assert (run / "results/figures/lms_kde_ner.png").exists()
+    adaptation = pd.read_csv(run / "results/tables/adaptation_pos.csv")
+    assert list(adaptation["method"]) == ["ZERO-SHOT", "TO", "MTL-WS"]
+    quality = pd.read_csv(run / "results/tables/projection_quality.csv")
+    assert set(quality["lang"]) == {"de"}
     metrics = json.loads(next((run / "results/candidates/pos").rglob("metrics.json")).read_text())
     assert set(metrics["scores"]) == {"en", "de", "zh"}
     assert metrics["provenance"]["torch"].startswith("2.13")
@@ -92,7 +106,8 @@ def test_changing_one_grid_value_reruns_only_affected_jobs(run, tmp_path):
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(run, "all", config=changed)
-    assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1, "all": 1}
+    assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1,
+                    "table_adaptation": 1, "all": 1}  # fmt: skip
 
 
 def test_one_table_builds_only_what_it_needs(tmp_path):
@@ -101,7 +116,7 @@ def test_one_table_builds_only_what_it_needs(tmp_path):
         "generate_world": 1,
         "train_tokenizer": 1,
         "pretrain_encoder": 1,
-        "finetune": 2,
+        "finetune": 8,
         "pool": 1,
         "table_zero_shot": 1,
     }
@@ -150,6 +165,16 @@ def test_unknown_language_code_is_named(tmp_path):
     assert "unknown language 'xx'" in err and "tasks.ner" in err and "world.languages" in err
 
 
+def _wikiann_files(data: Path) -> dict:
+    """A user's NER dataset in WikiANN TSV files (en train/dev/test, de dev/test) under ``data``."""
+    return {
+        "task_type": "tagging",
+        "format": "wikiann",
+        "languages": {"en": ["train", "dev", "test"], "de": ["dev", "test"]},
+        "source": {"file": str(data / "{lang}-{split}.tsv")},
+    }
+
+
 def test_malformed_data_line_stops_with_file_and_line(tmp_path):
     data = tmp_path / "in"
     data.mkdir()
@@ -159,14 +184,7 @@ def test_malformed_data_line_stops_with_file_and_line(tmp_path):
     (data / "en-dev.tsv").write_text(good + "broken-line-without-tag\n\n")
 
     def edit(cfg):
-        cfg["datasets"] = {
-            "myner": {
-                "task_type": "tagging",
-                "format": "wikiann",
-                "languages": {"en": ["train", "dev", "test"], "de": ["dev", "test"]},
-                "source": {"file": str(data / "{lang}-{split}.tsv")},
-            }
-        }
+        cfg["datasets"] = {"myner": _wikiann_files(data)}
         cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"]}}
 
     bad = _config_with(tmp_path, edit)
@@ -176,3 +194,75 @@ def test_malformed_data_line_stops_with_file_and_line(tmp_path):
     assert "en-dev.tsv line 4" in log
     assert not (tmp_path / "results/data/myner/en/dev.jsonl").exists()
     assert not list((tmp_path / "results/data/myner/en").glob(".*tmp"))
+
+
+def _handmade_ner(root: Path) -> tuple[Path, Path]:
+    """A small WikiANN-style NER set (en train/dev/test, de dev/test) and German translations of
+    the English training sentences, keyed by source text (the `file` engine's TSV format)."""
+    people, places, orgs = ["Maria", "Hans", "Anna", "Peter", "Lena"], ["Berlin", "Paris", "Madrid", "Wien"], ["Acme Corp", "Globex"]  # fmt: skip
+    en_pat = [("{p} lives in {l} .", "{p} wohnt in {l} ."), ("{p} works for {o} .", "{p} arbeitet für {o} ."),
+              ("yesterday {p} visited {l} .", "gestern besuchte {p} {l} .")]  # fmt: skip
+
+    def tagged(sentence: str, p: str, loc: str, o: str) -> list[tuple[str, str]]:
+        out = []
+        for word in sentence.split():
+            tag = "O"
+            for name, typ in ((p, "PER"), (loc, "LOC"), (o, "ORG")):
+                if word in name.split():
+                    tag = ("B-" if word == name.split()[0] else "I-") + typ
+            out.append((word, tag))
+        return out
+
+    data, tr = root / "in", root / "translations"
+    data.mkdir()
+    tr.mkdir()
+    rows: dict[tuple[str, str], list[list[tuple[str, str]]]] = {}
+    pairs = []
+    for i in range(60):
+        p, loc, o = people[i % 5], places[i % 4], orgs[i % 2]
+        en, de = (s.format(p=p, l=loc, o=o) for s in en_pat[i % 3])
+        split = "train" if i < 36 else "dev" if i < 48 else "test"
+        rows.setdefault(("en", split), []).append(tagged(en, p, loc, o))
+        if split != "train":
+            rows.setdefault(("de", split), []).append(tagged(de, p, loc, o))
+        else:
+            pairs.append((en, de))
+    for (lang, split), sents in rows.items():
+        text = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in s) for s in sents)
+        (data / f"{lang}-{split}.tsv").write_text(text + "\n\n")
+    # key: text -> the first column is the detokenised source sentence
+    (tr / "myner.de.tsv").write_text("".join(f"{en[:-2]}.\t{de}\n" for en, de in pairs))
+    return data, tr
+
+
+def test_file_translations_run_through_translate_align_project_and_a_to_candidate(tmp_path):
+    data, tr = _handmade_ner(tmp_path)
+
+    def edit(cfg):
+        cfg["datasets"] = {"myner": _wikiann_files(data)}
+        cfg["encoders"]["tiny"].update(corpus_datasets=["myner"], corpus_splits=["train", "dev", "test"])  # fmt: skip
+        cfg["encoders"]["tiny"].pop("corpus")
+        cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"], "methods": ["zero-shot", "to"],
+                                "grid": {"lr": [3.0e-3], "epochs": [3], "seeds": [1], "batch_size": 8}}}  # fmt: skip
+        cfg["lms"]["tasks"] = []
+        cfg["translate"].update(engine="file", datasets=["myner"], targets=["de"],
+                                file={"path": str(tr / "{dataset}.{lang}.tsv"), "key": "text"},
+                                align={"extra_parallel": [], "iterations": 3}, quality={"targets": []})  # fmt: skip
+
+    cfg = _config_with(tmp_path, edit)
+    snakemake(tmp_path, "results/tables/adaptation_ner.csv", "--cores", "2", config=cfg)
+    base = tmp_path / "results/translate/myner/de/file-none"
+    prov = json.loads((base / "translated.provenance.json").read_text())
+    digest = hashlib.sha256((tr / "myner.de.tsv").read_bytes()).hexdigest()
+    assert prov["engine"] == "file" and prov["version"] == f"sha256:{digest[:16]}"
+    assert prov["sentences"] == 36
+    projected = read_jsonl(base / "span-to-span/train.jsonl")
+    assert len(projected) == 36
+    assert projected[0]["tokens"][0] in {"Maria", "gestern"}
+    assert any(t == "B-ORG" for r in projected for t in r["tags"])
+    metrics = [json.loads(p.read_text()) for p in (tmp_path / "results/candidates/ner").glob("*/*/seed1/metrics.json")]  # fmt: skip
+    by_method = {m["method"]: m for m in metrics}
+    assert set(by_method) == {"zero-shot", "to-de"}
+    assert by_method["to-de"]["scores"]["de"]["test"]["f1"] > 50
+    table = pd.read_csv(tmp_path / "results/tables/adaptation_ner.csv")
+    assert "de" in table.to_csv()
