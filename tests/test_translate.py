@@ -337,6 +337,31 @@ def test_cache_is_safe_for_concurrent_writers(tmp_path):
         assert cache.count() == 180 and cache.count(tgt="es") == 60
 
 
+def test_cache_retries_a_lock_the_busy_handler_does_not_cover(tmp_path):
+    # SQLite answers "database is locked" at once (no busy wait) in some races, e.g. while
+    # another connection switches the journal mode; the cache retries until busy_timeout.
+    import sqlite3
+
+    with TranslationCache(CacheConfig(path=str(tmp_path / "c.sqlite"), busy_timeout=5)) as cache:
+        calls = []
+
+        def flaky():
+            calls.append(1)
+            if len(calls) < 3:
+                raise sqlite3.OperationalError("database is locked")
+            return "done"
+
+        assert cache._retry(flaky) == "done" and len(calls) == 3
+
+    with TranslationCache(CacheConfig(path=str(tmp_path / "d.sqlite"), busy_timeout=0.2)) as cache:
+
+        def locked():
+            raise sqlite3.OperationalError("database is locked")
+
+        with pytest.raises(sqlite3.OperationalError, match=r"d\.sqlite.*busy_timeout"):
+            cache._retry(locked)
+
+
 def test_cache_config_validation():
     assert CacheConfig.from_config("x.sqlite").path == "x.sqlite"
     with pytest.raises(ValueError, match="unknown keys"):

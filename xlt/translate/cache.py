@@ -14,7 +14,9 @@ delete`` (slower, but safe).
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +85,37 @@ class TranslationCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=cfg.busy_timeout, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout = {int(cfg.busy_timeout * 1000)}")
-        self._db.execute(f"PRAGMA journal_mode = {cfg.journal_mode.upper()}")
+        self._retry(self._init_schema)
+
+    def _init_schema(self) -> None:
+        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode.lower() != self.cfg.journal_mode.lower():
+            self._db.execute(f"PRAGMA journal_mode = {self.cfg.journal_mode.upper()}")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute(_SCHEMA)
+
+    def _retry(self, fn, *args):
+        """Run ``fn`` and retry while another writer holds the lock, up to ``busy_timeout``.
+
+        SQLite's busy handler covers ordinary writes, but not every case: switching the journal
+        mode or creating the schema while another connection does the same can answer "database
+        is locked" at once. Those are retried here with a jittered back-off.
+        """
+        deadline = time.monotonic() + self.cfg.busy_timeout
+        delay = 0.01
+        while True:
+            try:
+                return fn(*args)
+            except sqlite3.OperationalError as e:
+                msg = str(e).lower()
+                if ("locked" not in msg and "busy" not in msg) or time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(
+                        f"{self.path}: {e} (waited {self.cfg.busy_timeout:g} s for another "
+                        "job's lock; raise translate.cache.busy_timeout, or set "
+                        "translate.cache.journal_mode: delete on a network file system)"
+                    ) from e
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
 
     def __enter__(self) -> TranslationCache:
         return self
@@ -109,20 +139,22 @@ class TranslationCache:
         """Store one translation and commit it immediately (a newer one replaces an older)."""
         prov = dict(provenance or {})
         created = str(prov.get("date") or now_utc())
-        with self._db:  # one transaction per sentence
-            self._db.execute(
-                "INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    engine,
-                    src,
-                    tgt,
-                    src_text,
-                    text,
-                    version,
-                    created,
-                    json.dumps(prov, ensure_ascii=False),
-                ),
-            )
+        row = (
+            engine,
+            src,
+            tgt,
+            src_text,
+            text,
+            version,
+            created,
+            json.dumps(prov, ensure_ascii=False),
+        )
+        # autocommit: one transaction per sentence
+        self._retry(
+            self._db.execute,
+            "INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
 
     def get_many(
         self, engine: str, src: str, tgt: str, texts: Iterable[str]
@@ -132,11 +164,11 @@ class TranslationCache:
         out: dict[str, CachedTranslation] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
-            rows = self._db.execute(
+            rows = self._query(
                 "SELECT src_text, text, version, created, provenance FROM translations "
                 f"WHERE engine = ? AND src_lang = ? AND tgt_lang = ? AND src_text IN ({','.join('?' * len(chunk))})",
                 (engine, src, tgt, *chunk),
-            ).fetchall()
+            )
             for src_text, text, version, created, prov in rows:
                 out[src_text] = CachedTranslation(text, version, created, json.loads(prov))
         return out
@@ -156,4 +188,7 @@ class TranslationCache:
         sql = "SELECT COUNT(*) FROM translations" + (
             " WHERE " + " AND ".join(where) if where else ""
         )
-        return int(self._db.execute(sql, args).fetchone()[0])
+        return int(self._query(sql, args)[0][0])
+
+    def _query(self, sql: str, args) -> list[tuple]:
+        return self._retry(lambda: self._db.execute(sql, args).fetchall())
