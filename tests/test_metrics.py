@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from seqeval.metrics import f1_score
+from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2
 
@@ -54,6 +54,28 @@ def test_ner_scores_precision_recall():
     assert s["recall"] == pytest.approx(200 / 3)
     assert s["f1"] == pytest.approx(200 / 3)
     assert s["accuracy"] == pytest.approx(100 * 4 / 6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ner_scores_equal_seqeval_on_random_corpora(seed):
+    # ner_scores counts chunks per sentence; seqeval counts them on the concatenated corpus
+    tags = ["O", "O", "B-PER", "I-PER", "I-LOC", "B-LOC", "E-LOC", "S-ORG", "I-MISC"]
+    rng = np.random.default_rng(seed)
+    gold, pred = [], []
+    for _ in range(200):
+        n = int(rng.integers(1, 12))
+        gold.append([tags[i] for i in rng.integers(0, len(tags), n)])
+        pred.append(
+            [
+                tags[i] if rng.random() < 0.4 else g
+                for g, i in zip(gold[-1], rng.integers(0, len(tags), n), strict=True)
+            ]
+        )
+    ours = ner_scores(gold, pred)
+    assert ours["f1"] == pytest.approx(100 * f1_score(gold, pred, zero_division=0))
+    assert ours["precision"] == pytest.approx(100 * precision_score(gold, pred, zero_division=0))
+    assert ours["recall"] == pytest.approx(100 * recall_score(gold, pred, zero_division=0))
+    assert ner_scores([["O"]], [["O"]])["f1"] == 0.0  # no entities anywhere: 0, as seqeval
 
 
 def test_token_accuracy_and_length_mismatch_errors():

@@ -18,6 +18,7 @@ from xlt.encoder import (
     pretrain,
     read_texts,
     train_tokenizer,
+    wordpiece_vocab,
 )
 from xlt.finetune import FinetuneConfig, finetune, run_candidate
 from xlt.io import read_jsonl
@@ -56,6 +57,44 @@ def test_mlm_pretraining_learns_and_saves_a_hub_style_directory(tiny):
     head = AutoModelForTokenClassification.from_pretrained(enc, num_labels=3)
     assert head.config.num_labels == 3
     assert json.loads((enc / "xlt_pretrain.json").read_text())["steps"] == 60
+
+
+def test_wordpiece_vocab_merges_by_count_and_breaks_ties_by_order():
+    specials = ["[PAD]", "[UNK]"]
+    # (a,##b) 4 > (c,##d) 3 > (ab,##c) 1 (below min_frequency 2: not merged)
+    vocab = wordpiece_vocab({"ab": 3, "cd": 3, "abc": 1}, 100, specials)
+    assert vocab == [*specials, "a", "b", "c", "d", "##a", "##b", "##c", "##d", "ab", "cd"]
+    # a tie: the smaller pair first, whatever order the counts come in
+    tied = wordpiece_vocab({"cd": 2, "ab": 2}, 11, specials)
+    assert tied[-1] == "ab" and "cd" not in tied
+    # merges inside a word go on until it is one piece; "##a" < "##b" < "a" breaks the ties
+    assert wordpiece_vocab({"abab": 5}, 100, [])[-3:] == ["##ab", "##bab", "abab"]
+
+
+def test_tokenizer_training_is_deterministic_across_processes(tmp_path):
+    # tokenizers' WordPieceTrainer breaks ties in hash-map order; ours must not vary at all
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from xlt.encoder import train_tokenizer\n"
+        "texts = [f'{w} x{i % 7}y z{i % 5}' for i, w in enumerate(['ab', 'cd', 'ef', 'gh'] * 50)]\n"
+        "print(sorted(train_tokenizer(texts, 60, sys.argv[1]).get_vocab().items()))"
+    )
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / f"t{seed}")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout  # fmt: skip
+        for seed in (1, 2, 3)
+    ]
+    assert outs[0] and outs[0] == outs[1] == outs[2]
+    assert (tmp_path / "t1" / "tokenizer.json").read_bytes() == (
+        tmp_path / "t2" / "tokenizer.json"
+    ).read_bytes()
 
 
 def test_packing_has_no_padding_and_masking_rate():

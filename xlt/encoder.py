@@ -11,11 +11,12 @@ on pad-to-max batches.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,31 +84,99 @@ def read_texts(path: str | Path) -> Iterator[str]:
 # tokenizer
 
 
+def wordpiece_vocab(
+    word_counts: Mapping[str, int],
+    vocab_size: int,
+    special_tokens: Sequence[str] = SPECIAL_TOKENS,
+    min_frequency: int = 2,
+    prefix: str = "##",
+) -> list[str]:
+    """A WordPiece vocabulary learnt by BPE merges over ``word_counts``, deterministically.
+
+    The vocabulary is the special tokens, every character both word-initial and as a
+    ``##``-continuation, then the merged pieces in merge order. Each step merges the adjacent
+    pair with the highest count (at least ``min_frequency``); ties go to the lexicographically
+    smallest pair. This is what ``tokenizers``' ``WordPieceTrainer`` computes, except that its
+    tie-breaking follows hash-map order and so changes from run to run (huggingface/tokenizers
+    #1794), which would make the same config give another tokenizer and other numbers.
+    """
+    words = sorted(w for w in word_counts if w)
+    counts = [int(word_counts[w]) for w in words]
+    symbols = [[w[0], *(prefix + c for c in w[1:])] for w in words]
+    chars = sorted({c for w in words for c in w})
+    vocab = list(dict.fromkeys([*special_tokens, *chars, *(prefix + c for c in chars)]))
+    seen = set(vocab)
+    pair_count: dict[tuple[str, str], int] = {}
+    where: dict[tuple[str, str], set[int]] = {}
+    for i, syms in enumerate(symbols):
+        for pair in zip(syms, syms[1:], strict=False):
+            pair_count[pair] = pair_count.get(pair, 0) + counts[i]
+            where.setdefault(pair, set()).add(i)
+    heap = [(-c, a, b) for (a, b), c in pair_count.items()]
+    heapq.heapify(heap)
+    while len(vocab) < vocab_size and heap:
+        neg, a, b = heapq.heappop(heap)
+        current = pair_count.get((a, b), 0)
+        if current != -neg:  # a stale entry: the count changed since it was pushed
+            if current > 0:
+                heapq.heappush(heap, (-current, a, b))
+            continue
+        if current < min_frequency:
+            break
+        merged = a + b[len(prefix) :]
+        touched: set[tuple[str, str]] = set()
+        for i in sorted(where.pop((a, b))):
+            syms, n = symbols[i], counts[i]
+            for pair in zip(syms, syms[1:], strict=False):
+                pair_count[pair] -= n
+                where.get(pair, set()).discard(i)
+            out, j = [], 0
+            while j < len(syms):
+                if j + 1 < len(syms) and syms[j] == a and syms[j + 1] == b:
+                    out.append(merged)
+                    j += 2
+                else:
+                    out.append(syms[j])
+                    j += 1
+            symbols[i] = out
+            for pair in zip(out, out[1:], strict=False):
+                pair_count[pair] = pair_count.get(pair, 0) + n
+                where.setdefault(pair, set()).add(i)
+                touched.add(pair)
+        pair_count.pop((a, b), None)
+        for pair in sorted(touched):
+            if pair_count.get(pair, 0) > 0:
+                heapq.heappush(heap, (-pair_count[pair], *pair))
+        if merged not in seen:
+            vocab.append(merged)
+            seen.add(merged)
+    return vocab
+
+
 def train_tokenizer(
     texts: Iterable[str], vocab_size: int, out_dir: str | Path, max_length: int = 128
 ):
-    """Train a cased WordPiece tokenizer (BERT normalisation, CJK characters split) into ``out_dir``."""
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
+    """Train a cased WordPiece tokenizer (BERT normalisation, CJK characters split) into ``out_dir``.
+
+    The same texts always give the same vocabulary (see :func:`wordpiece_vocab`).
+    """
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(
+    normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
     )
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    vocab = wordpiece_vocab(counts, vocab_size, SPECIAL_TOKENS, min_frequency=2)
+    tok = Tokenizer(models.WordPiece(vocab={t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2, show_progress=False
-    )
-    tok.train_from_iterator(texts, trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

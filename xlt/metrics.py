@@ -65,15 +65,22 @@ def _chunk_starts(prev: str, tag: str, prev_type: str, typ: str) -> bool:
 
 
 def ner_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, float]:
-    """Entity precision/recall/F1 (seqeval default mode) and token accuracy, in percent."""
-    from seqeval.metrics import f1_score, precision_score, recall_score
+    """Entity precision/recall/F1 (seqeval default mode) and token accuracy, in percent.
 
-    _check_lengths(gold, pred)
-    g, p = [list(x) for x in gold], [list(x) for x in pred]
+    Equal to seqeval's micro-averaged ``precision_score``/``recall_score``/``f1_score``: the
+    chunks come from seqeval's own ``get_entities`` (conlleval chunking), extracted once per
+    sentence instead of once per metric (a sentence boundary always ends a chunk, so counting
+    per sentence is the same as seqeval's count over the concatenated corpus).
+    """
+    stats = example_stats("ner", gold, pred)
+    correct, npred, ngold = (int(x) for x in stats.sum(axis=0))
+    precision = correct / npred if npred else 0.0
+    recall = correct / ngold if ngold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "f1": 100 * f1_score(g, p, zero_division=0),
-        "precision": 100 * precision_score(g, p, zero_division=0),
-        "recall": 100 * recall_score(g, p, zero_division=0),
+        "f1": 100 * f1,
+        "precision": 100 * precision,
+        "recall": 100 * recall,
         "accuracy": token_accuracy(gold, pred),
     }
 
@@ -131,6 +138,7 @@ def example_stats(kind: str, gold, pred, labels: Sequence[str] = ()) -> np.ndarr
     if kind == "ner":
         from seqeval.metrics.sequence_labeling import get_entities
 
+        _check_lengths(gold, pred)
         rows = []
         for g, p in zip(gold, pred, strict=True):
             ge, pe = set(get_entities(list(g))), set(get_entities(list(p)))
