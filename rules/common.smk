@@ -92,6 +92,12 @@ def finetune_params(wildcards):
             "seed": int(wildcards.seed),
             **parse_hp(wildcards.hp),
             **config["finetune"],
+            # only MTL-WS candidates depend on (and re-run with) the warm-start settings
+            **(
+                {"mtl_ws": config.get("adapt", {}).get("mtl_ws", {})}
+                if wildcards.method == "mtl-ws"
+                else {}
+            ),
         }
     )
 

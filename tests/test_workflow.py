@@ -82,6 +82,20 @@ def test_all_builds_tables_figures_pools_and_logs(run):
     metrics = json.loads(next((run / "results/candidates/pos").rglob("metrics.json")).read_text())
     assert set(metrics["scores"]) == {"en", "de", "zh"}
     assert metrics["provenance"]["torch"].startswith("2.13")
+    warm = json.loads(
+        next((run / "results/candidates/pos/mtl-ws").rglob("metrics.json")).read_text()
+    )
+    assert (
+        warm["info"]["warmup"]["iterations"] == 2
+    )  # adapt.mtl_ws.Z of the config, not the default
+    assert warm["info"]["warmup"]["inner_steps"] == 2 * 2 * 1  # Z x K x one target
+    warm = json.loads(
+        next((run / "results/candidates/pos/mtl-ws").rglob("metrics.json")).read_text()
+    )
+    assert (
+        warm["info"]["warmup"]["iterations"] == 2
+    )  # adapt.mtl_ws.Z of the config, not the default
+    assert warm["info"]["warmup"]["inner_steps"] == 2 * 2 * 1  # Z x K x one target
     assert not list((run / "results/candidates").rglob("model"))  # weights are temp()
     assert (run / "results/encoders/tiny/config.json").exists()
     logs = list((run / "logs").rglob("*.log"))
@@ -104,6 +118,13 @@ def test_changing_one_grid_value_reruns_only_affected_jobs(run, tmp_path):
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     cfg["tasks"]["pos"]["grid"] = {**cfg["defaults"]["grid"], "seeds": [1, 2, 3]}
     changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    jobs = planned_jobs(run, "all", config=changed)
+    assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1,
+                    "table_adaptation": 1, "all": 1}  # fmt: skip
+    # the warm-start settings re-run the MTL-WS candidate only
+    cfg = yaml.safe_load(TEST_CONFIG.read_text())
+    cfg["adapt"]["mtl_ws"]["Z"] = 3
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(run, "all", config=changed)
     assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1,
