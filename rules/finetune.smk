@@ -18,6 +18,8 @@ rule finetune:
         "logs/candidates/{task}/{method}/{hp}/seed{seed}.log",
     benchmark:
         "benchmarks/candidates/{task}/{method}/{hp}/seed{seed}.tsv"
+    # candidates before the selection and table jobs, so the study's tail runs in parallel
+    priority: 1
     conda:
         "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
