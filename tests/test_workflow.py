@@ -158,6 +158,24 @@ def test_paper_scale_dry_run_is_fast_and_offline():
     assert jobs["fetch_encoder"] == 2 and "generate_world" not in jobs
 
 
+def test_translate_train_config_extends_the_default_and_reuses_its_jobs():
+    from xlt.plan import Plan
+
+    default = yaml.safe_load((REPO / "config.yaml").read_text())
+    study = yaml.safe_load((REPO / "configs" / "translate-train.yaml").read_text())
+    # what the world, the encoder, the translations and every candidate's params derive from
+    for key in ("seed", "world", "encoders", "datasets", "defaults", "finetune"):
+        assert study[key] == default[key], key
+    assert study["adapt"]["mtl_ws"] == default["adapt"]["mtl_ws"]
+    for key in set(default["translate"]) - {"datasets", "quality"}:
+        assert study["translate"][key] == default["translate"][key], key
+    dirs = {t: {c.dir for c in Plan(cfg).candidates()} for t, cfg in (("d", default), ("s", study))}
+    assert {d for d in dirs["d"] if "/sentiment/" not in d} <= dirs["s"]
+    methods = {c.method for c in Plan(study).candidates("pos")}
+    assert {"zero-shot", "to-es", "bilingual-zh", "mtl", "mtl-ws"} <= methods
+    assert len(dirs["s"]) == 77
+
+
 # --- bad input: a clear message naming the culprit, and no partial output -------------------
 
 
