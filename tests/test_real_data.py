@@ -31,6 +31,8 @@ def reduced_config(tmp_path: Path) -> Path:
     for task in cfg["tasks"].values():
         task["targets"] = [t for t in task["targets"] if t in ("de", "es", "zh", "nl")]
         task["grid"] = {"lr": [1e-3], "epochs": [1], "seeds": [1], "batch_size": 16}
+    cfg["tasks"]["pos_ud"]["grid"]["seeds"] = [1, 2, 3, 4]  # enough for the LMS study
+    cfg["lms"].update(hidden=16, epochs=1, batch_sizes=[4], lrs=[1e-3], runs=2, n_draws=2, nmodels=[2])  # fmt: skip
     path = tmp_path / "real-reduced.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -38,7 +40,8 @@ def reduced_config(tmp_path: Path) -> Path:
 
 def test_real_local_config_dry_runs():
     jobs = planned_jobs(REPO, "all", config=REPO / "configs" / "real-local.yaml")
-    assert jobs["finetune"] == 24 and jobs["prepare_data"] > 50 and "generate_world" not in jobs
+    assert jobs["finetune"] == 28 and jobs["prepare_data"] > 50 and "generate_world" not in jobs
+    assert jobs["lms"] == 1 and jobs["lms_table_selection"] == 1
 
 
 def test_reduced_real_local_study_runs_end_to_end(tmp_path):
@@ -53,6 +56,9 @@ def test_reduced_real_local_study_runs_end_to_end(tmp_path):
         table = pd.read_csv(tmp_path / f"results/tables/zero_shot_{task}.csv")
         assert list(table["lang"]) == langs
         assert (tmp_path / f"results/figures/scores_{task}.png").exists()
+    lms = pd.read_csv(tmp_path / "results/tables/lms_pos_ud.csv")
+    assert set(lms["target"]) >= {"de", "es", "nl", "zh"} and lms["LMS"].notna().all()
+    assert (tmp_path / "results/figures/lms_kde_pos_ud.png").exists()
     prov = json.loads((tmp_path / "results/data/conll2002/nl/test.provenance.json").read_text())
     assert prov["source"] == "file" and prov["n_read"] == 5195 and prov["n_written"] == 40
     assert prov["label_map"] == {"B-MISC": "O", "I-MISC": "O"}
