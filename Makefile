@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlt-installed
 CORES ?= 2
 
-.PHONY: install run test lint format bench report dag clean
+.PHONY: install run test lint format bench bench-gpu report dag clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "xlt needs Python >= 3.11")'
@@ -39,6 +39,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m xlt.bench
+
+# fine-tuning throughput of one paper-size (mBERT-shaped) candidate, on CUDA when there is one
+bench-gpu: $(STAMP)
+	$(BIN)/python -m xlt.bench --candidate-step --size paper --precision bf16 --steps 50
 
 dag: $(STAMP)
 	$(BIN)/snakemake --rulegraph | dot -Tsvg > results/rulegraph.svg

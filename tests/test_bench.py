@@ -18,3 +18,13 @@ def test_bench_quick_reports_every_measurement(tmp_path, capsys):
     assert res["padding"]["bucketed"] >= 0.85 > res["padding"]["pad_to_128"]
     assert res["lms"]["targets"] > 0
     assert json.loads(out.read_text())["padding"] == res["padding"]
+
+
+def test_candidate_step_times_the_training_loop(capsys):
+    # the GPU check (make bench-gpu) at toy size on the CPU: same code path, any device
+    res = main(["--candidate-step", "--size", "tiny", "--precision", "fp32", "--steps", "4"])
+    step = res["candidate_step"]
+    assert step["device"] == "cpu" or step["peak_gpu_mem_gb"] > 0
+    assert step["steps"] == 4 and abs(step["tokens_per_s"] - step["sequences_per_s"] * 128) < 128
+    assert step["parameters"] > 0 and step["final_loss"] > 0
+    assert "(d) one paper-size candidate" in capsys.readouterr().out

@@ -32,7 +32,7 @@ from .encoder import (
     tokenize_corpus,
     train_tokenizer,
 )
-from .train.loop import make_optimizer
+from .train.loop import Hook, LoopState, make_optimizer
 from .train.tasks import TaskSpec, bucket_batches, encode, padding_efficiency
 from .world import NER_LABELS, World
 from .world.grammar import sentiment_frame, tagging_frame
@@ -137,13 +137,103 @@ def bench_padding(n: int = 2000, batch_size: int = 32) -> dict:
     }
 
 
+class _StepTimer(Hook):
+    """Wall time of the steps after the first ``warmup`` ones (CUDA work synchronised)."""
+
+    def __init__(self, warmup: int):
+        self.warmup = warmup
+
+    def _sync(self, state: LoopState) -> None:
+        if state.device.type == "cuda":
+            torch.cuda.synchronize(state.device)
+
+    def on_step_end(self, state: LoopState) -> None:
+        if state.step == self.warmup:
+            self._sync(state)
+            state.extra["t_timed"] = time.perf_counter()
+
+    def on_train_end(self, state: LoopState) -> None:
+        self._sync(state)
+        state.extra["timed_seconds"] = time.perf_counter() - state.extra["t_timed"]
+
+
+CANDIDATE_SIZES = {
+    # bert-base-multilingual-cased's shape (randomly initialised: no hub access needed)
+    "paper": {"vocab_size": 119547, "hidden_size": 768, "num_hidden_layers": 12,
+              "num_attention_heads": 12, "intermediate_size": 3072},
+    "tiny": {"vocab_size": 1000, "hidden_size": 32, "num_hidden_layers": 1,
+             "num_attention_heads": 2, "intermediate_size": 64},
+}  # fmt: skip
+
+
+def bench_candidate_step(size: str = "paper", steps: int = 20, batch_size: int = 32, seq_len: int = 128, device: str = "auto", precision: str = "bf16", warmup: int = 3) -> dict:  # fmt: skip
+    """Fine-tuning throughput of one candidate at paper size (an mBERT-shaped token classifier,
+    batch 32 x 128, AdamW) through the one training loop, on the GPU when there is one."""
+    from transformers import BertConfig, BertForTokenClassification
+
+    from .train.loop import LoopConfig, resolve_device, train
+
+    cfg = BertConfig(**CANDIDATE_SIZES[size], max_position_embeddings=512, num_labels=len(NER_LABELS))  # fmt: skip
+    torch.manual_seed(1)
+    model = BertForTokenClassification(cfg)
+    gen = torch.Generator().manual_seed(1)
+    shape = (batch_size, seq_len)
+
+    def batches(_epoch):
+        for _ in range(warmup + steps):
+            ids = torch.randint(5, cfg.vocab_size, shape, generator=gen)
+            labels = torch.randint(0, cfg.num_labels, shape, generator=gen)
+            yield {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    loop = LoopConfig(lr=5e-5, epochs=1, device=device, precision=precision, warmup_ratio=0.1)
+    state = train(model, batches, warmup + steps, loop, hooks=[_StepTimer(warmup)], desc="candidate-step")  # fmt: skip
+    secs = state.extra["timed_seconds"]
+    return {
+        "size": size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+        "precision": precision,
+        "steps": steps,
+        "batch": f"{batch_size} x {seq_len}",
+        "steps_per_s": round(steps / secs, 3),
+        "sequences_per_s": round(steps * batch_size / secs, 1),
+        "tokens_per_s": round(steps * batch_size * seq_len / secs),
+        "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+        if dev.type == "cuda"
+        else None,  # fmt: skip
+        "final_loss": round(state.losses[-1], 4),
+    }
+
+
+def print_candidate_step(r: dict) -> None:
+    print(f"(d) one paper-size candidate: {r['size']} BERT ({r['parameters'] / 1e6:.0f}M parameters), token classification, batch {r['batch']}, AdamW, {r['precision']} on {r['device']}:")  # fmt: skip
+    print(f"    {r['steps_per_s']} steps/s, {r['sequences_per_s']} sequences/s, {r['tokens_per_s']} tokens/s; peak GPU memory {r['peak_gpu_mem_gb']} GB")  # fmt: skip
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument(
+        "--candidate-step",
+        action="store_true",
+        help="only time fine-tuning steps of one paper-size candidate (for a GPU: make bench-gpu)",
+    )
+    ap.add_argument("--size", choices=sorted(CANDIDATE_SIZES), default="paper")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="bf16")
+    ap.add_argument("--steps", type=int, default=20)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.candidate_step:
+        res = {"candidate_step": bench_candidate_step(args.size, steps=args.steps, precision=args.precision)}  # fmt: skip
+        print_candidate_step(res["candidate_step"])
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=1))
+        return res
     res = {
         "mlm": bench_mlm(n_sentences=1200 if args.quick else 6000, steps=3 if args.quick else 20),
         "padding": bench_padding(n=300 if args.quick else 2000),
