@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -73,8 +76,6 @@ def test_wordpiece_vocab_merges_by_count_and_breaks_ties_by_order():
 
 def test_tokenizer_training_is_deterministic_across_processes(tmp_path):
     # tokenizers' WordPieceTrainer breaks ties in hash-map order; ours must not vary at all
-    import subprocess
-    import sys
 
     code = (
         "import sys; from xlt.encoder import train_tokenizer\n"
@@ -87,7 +88,7 @@ def test_tokenizer_training_is_deterministic_across_processes(tmp_path):
             capture_output=True,
             text=True,
             check=True,
-            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
         ).stdout  # fmt: skip
         for seed in (1, 2, 3)
     ]

@@ -96,9 +96,9 @@ def wordpiece_vocab(
     The vocabulary is the special tokens, every character both word-initial and as a
     ``##``-continuation, then the merged pieces in merge order. Each step merges the adjacent
     pair with the highest count (at least ``min_frequency``); ties go to the lexicographically
-    smallest pair. This is what ``tokenizers``' ``WordPieceTrainer`` computes, except that its
-    tie-breaking follows hash-map order and so changes from run to run (huggingface/tokenizers
-    #1794), which would make the same config give another tokenizer and other numbers.
+    smallest pair. ``tokenizers``' ``WordPieceTrainer`` runs the same BPE procedure, but breaks
+    ties in hash-map order, so its vocabulary changes from run to run (huggingface/tokenizers
+    #1794) and the same config would give another tokenizer and other numbers.
     """
     words = sorted(w for w in word_counts if w)
     counts = [int(word_counts[w]) for w in words]
@@ -169,10 +169,15 @@ def train_tokenizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
     )
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    from tqdm import tqdm
+
+    t0 = time.time()
     counts: Counter[str] = Counter()
-    for text in texts:
+    for text in tqdm(texts, desc="tokenizer: words", unit="text", mininterval=10):
         counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
     vocab = wordpiece_vocab(counts, vocab_size, SPECIAL_TOKENS, min_frequency=2)
+    log.info("tokenizer: %d distinct words (%d in all) -> %d pieces (asked for %d) in %.1fs",
+             len(counts), sum(counts.values()), len(vocab), vocab_size, time.time() - t0)  # fmt: skip
     tok = Tokenizer(models.WordPiece(vocab={t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
