@@ -1,6 +1,7 @@
 # xlt: cross-lingual transfer research as one reproducible workflow.
 # Table of contents only: rules live in rules/*.smk, logic in the xlt package.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+from xlt.config import ConfigError, validate
 
 min_version("9.0")
 
@@ -12,7 +13,11 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-validate(config, "schemas/config.schema.yaml")
+# schemas/config.schema.yaml: types, ranges and defaults; an error is one line naming the key
+try:
+    validate(config, f"{workflow.basedir}/schemas/config.schema.yaml")
+except ConfigError as e:
+    raise WorkflowError(f"invalid configuration: {e}") from None
 
 
 report: "report/workflow.rst"

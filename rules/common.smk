@@ -1,4 +1,6 @@
 # Shared helpers: the resolved experiment plan and the paths rules ask for.
+import re
+
 from xlt.plan import ConfigError, Plan, parse_hp
 from xlt.translate import FRAME_DATASET, FileConfig
 from xlt.world import DATASETS as SYNTH_DATASETS
@@ -8,15 +10,23 @@ try:
 except ConfigError as e:
     raise WorkflowError(f"invalid configuration: {e}") from None
 
+# a wildcard value that is a name: starts with a letter or digit (never "." or ".."), no "/"
+NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly these names (regex characters escaped)."""
+    return "|".join(re.escape(n) for n in names) or "^$"
+
 
 wildcard_constraints:
-    task="|".join(PLAN.tasks),
+    task=one_of(PLAN.tasks),
     method="[a-z][a-z0-9-]*",
     hp="lr[^/]+",
     seed=r"\d+",
     lang="[a-z]{2,3}",
     split="train|dev|test",
-    encoder="[A-Za-z0-9_.-]+",
+    encoder=NAME,
 
 
 def canonical(obj):
@@ -103,8 +113,9 @@ def finetune_params(wildcards):
 
 
 def weights_output(path):
-    keep = config["finetune"].get("keep_weights", False)
-    return directory(path) if keep else temp(directory(path))
+    """{"weights": directory} with finetune.keep_weights, else nothing: weights that no rule
+    reads are never written (a temp() output would survive a run that targets the candidate)."""
+    return {"weights": directory(path)} if config["finetune"]["keep_weights"] else {}
 
 
 def all_outputs():

@@ -24,7 +24,7 @@ rule prepare_data:
     log:
         "logs/data/{dataset}/{lang}/{split}.log",
     wildcard_constraints:
-        dataset="|".join(PLAN.datasets) or "^$",
+        dataset=one_of(PLAN.datasets),
     conda:
         "../envs/data.yaml"
     params:

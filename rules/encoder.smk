@@ -30,10 +30,7 @@ rule pretrain_encoder:
     benchmark:
         "benchmarks/encoders/{encoder}.tsv"
     wildcard_constraints:
-        encoder="|".join(
-            n for n, e in config["encoders"].items() if e["kind"] == "tiny"
-        )
-        or "^$",
+        encoder=one_of(n for n, e in config["encoders"].items() if e["kind"] == "tiny"),
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -52,10 +49,7 @@ rule fetch_encoder:
     log:
         "logs/encoders/{encoder}.fetch.log",
     wildcard_constraints:
-        encoder="|".join(
-            n for n, e in config["encoders"].items() if e["kind"] == "hub"
-        )
-        or "^$",
+        encoder=one_of(n for n, e in config["encoders"].items() if e["kind"] == "hub"),
     conda:
         "../envs/torch.yaml"
     params:

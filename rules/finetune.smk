@@ -1,6 +1,7 @@
 # Candidates: one job per task x method x hyper-parameters x seed.
 
 
+# the weights are an output only with finetune.keep_weights (no rule reads them otherwise)
 rule finetune:
     input:
         encoder=encoder_dir,
@@ -8,12 +9,10 @@ rule finetune:
         warmup=lambda wc: list(warmup_files(wc).values()),
         evals=lambda wc: list(eval_files(wc).values()),
     output:
+        **weights_output("results/candidates/{task}/{method}/{hp}/seed{seed}/model"),
         metrics="results/candidates/{task}/{method}/{hp}/seed{seed}/metrics.json",
         predictions="results/candidates/{task}/{method}/{hp}/seed{seed}/predictions.json.gz",
         features="results/candidates/{task}/{method}/{hp}/seed{seed}/features.npz",
-        weights=weights_output(
-            "results/candidates/{task}/{method}/{hp}/seed{seed}/model"
-        ),
     log:
         "logs/candidates/{task}/{method}/{hp}/seed{seed}.log",
     benchmark:

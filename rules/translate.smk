@@ -13,7 +13,7 @@ rule translate:
     benchmark:
         "benchmarks/translate/{dataset}/{lang}/{engine}-{noise}/translate.tsv"
     wildcard_constraints:
-        dataset="[^/]+",
+        dataset=NAME,
         engine=TRANSLATE_ENGINES,
         noise="[a-z0-9]+",
     conda:
@@ -43,7 +43,7 @@ rule align:
     benchmark:
         "benchmarks/translate/{dataset}/{lang}/{engine}-{noise}/align.tsv"
     wildcard_constraints:
-        dataset="[^/]+",
+        dataset=NAME,
         engine=TRANSLATE_ENGINES,
         noise="[a-z0-9]+",
     conda:
@@ -64,7 +64,7 @@ rule project:
     log:
         "logs/translate/{dataset}/{lang}/{engine}-{noise}/{strategy}/project.log",
     wildcard_constraints:
-        dataset="[^/]+",
+        dataset=NAME,
         engine=TRANSLATE_ENGINES,
         noise="[a-z0-9]+",
         strategy=STRATEGIES,

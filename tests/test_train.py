@@ -270,3 +270,33 @@ def test_run_candidate_trains_on_several_files_with_a_warm_start(tiny, tmp_path)
     assert m["info"]["train_examples"] == 600 and m["info"]["warmup"]["inner_steps"] == 4
     assert m["warmup_files"] == {"de": str(data / "de" / "train.jsonl")}
     assert res.scores["de"]["dev"]["accuracy"] > 0
+
+
+def test_local_encoders_load_from_safetensors_only_where_they_exist(tiny, tmp_path, monkeypatch):
+    import transformers
+
+    from xlt.encoder import fetch_encoder
+
+    seen = []
+    real = transformers.AutoModel.from_pretrained.__func__
+
+    def spy(cls, src, *args, **kw):
+        seen.append(kw.get("use_safetensors"))
+        return real(cls, src, *args, **kw)
+
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", classmethod(spy))
+    assert list(tiny["enc"].glob("*.safetensors"))
+    fetch_encoder("local", {"kind": "hub", "path": str(tiny["enc"])}, tmp_path / "a")
+    # a directory holding only a PyTorch pickle (an old download) still loads, without the flag
+    model = transformers.AutoModel.from_pretrained(tiny["enc"])
+    legacy = tmp_path / "legacy"
+    model.save_pretrained(legacy)
+    for f in legacy.glob("*.safetensors"):
+        f.unlink()
+    torch.save(model.state_dict(), legacy / "pytorch_model.bin")
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (tiny["enc"] / name).exists():
+            (legacy / name).write_bytes((tiny["enc"] / name).read_bytes())
+    fetch_encoder("legacy", {"kind": "hub", "path": str(legacy)}, tmp_path / "b")
+    assert seen == [True, None, False]
+    assert (tmp_path / "b" / "config.json").exists()

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,14 @@ def test_deleting_a_table_reruns_only_the_table(run):
     assert planned_jobs(run, "all") == {}
 
 
+def test_a_run_targeting_one_candidate_leaves_no_weights_behind(run):
+    cand = next((run / "results/candidates/sentiment").rglob("metrics.json")).parent
+    shutil.rmtree(cand)
+    snakemake(run, str((cand / "metrics.json").relative_to(run)), "--cores", "1")
+    assert (cand / "metrics.json").exists() and not (cand / "model").exists()
+    snakemake(run, "all", "--cores", "2")  # the pool and tables that read it, for later tests
+
+
 def test_changing_one_grid_value_reruns_only_affected_jobs(run, tmp_path):
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     cfg["tasks"]["pos"]["grid"] = {**cfg["defaults"]["grid"], "seeds": [1, 2, 3]}
@@ -180,6 +189,34 @@ def test_invalid_config_value_is_named(tmp_path):
     err = res.stdout + res.stderr
     assert "fp8" in err and "precision" in err
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("name", ["..", "../../../escaped", "ud(v2"])
+def test_unsafe_names_stop_before_any_job_and_results_survive(tmp_path, name):
+    (tmp_path / "results/encoders").mkdir(parents=True)
+    (tmp_path / "results/keep.txt").write_text("a finished study")
+
+    def edit(cfg):
+        cfg["encoders"][name] = cfg["encoders"].pop("tiny")
+        cfg["defaults"]["encoder"] = name
+
+    bad = _config_with(tmp_path, edit)
+    res = snakemake(tmp_path, "all", "--cores", "1", config=bad, check=False)
+    assert res.returncode != 0
+    err = res.stdout + res.stderr
+    assert "invalid configuration: encoders" in err and "not a valid name" in err
+    assert len(err.splitlines()) < 40  # one message, not the schema and the whole config
+    assert (tmp_path / "results/keep.txt").read_text() == "a finished study"
+    assert not (tmp_path.parent / "escaped").exists() and not (tmp_path / "logs").exists()
+
+
+def test_top_level_typo_is_one_line_with_the_nearest_key(tmp_path):
+    bad = _config_with(tmp_path, lambda c: c.update(transalte=c.pop("translate")))
+    res = snakemake(tmp_path, "-n", "all", config=bad, check=False)
+    assert res.returncode != 0
+    err = res.stdout + res.stderr
+    assert "unknown key 'transalte' (did you mean 'translate'?)" in err
+    assert len(err.splitlines()) < 40
 
 
 def test_unknown_language_code_is_named(tmp_path):

@@ -416,7 +416,7 @@ def fetch_encoder(name: str, spec: dict, out_dir: str | Path) -> dict[str, Any]:
         src, kw = spec["id"], {"revision": spec["revision"]}
     try:
         tokenizer = AutoTokenizer.from_pretrained(src, **kw)
-        model = AutoModel.from_pretrained(src, **kw)
+        model = _load_weights(AutoModel, src, kw)
     except (OSError, ValueError) as e:
         where = f"{spec.get('id')}@{spec.get('revision')}" if not spec.get("path") else src
         raise RuntimeError(
@@ -430,6 +430,20 @@ def fetch_encoder(name: str, spec: dict, out_dir: str | Path) -> dict[str, Any]:
         tokenizer.save_pretrained(tmp)
         write_json(Path(tmp) / "xlt_source.json", {"name": name, **spec})
     return {"name": name, **spec}
+
+
+def _load_weights(auto_cls, src: str, kw: dict[str, Any]):
+    """Load weights from safetensors wherever they exist in that format (no pickle is
+    unpickled then); fall back to ``pytorch_model.bin`` only where there is nothing else."""
+    local = Path(src)
+    if local.is_dir():
+        return auto_cls.from_pretrained(src, use_safetensors=any(local.glob("*.safetensors")), **kw)
+    try:
+        return auto_cls.from_pretrained(src, use_safetensors=True, **kw)
+    except OSError as e:
+        log.warning("%s has no safetensors weights (%s); loading its PyTorch pickle instead",
+                    src, str(e).splitlines()[0])  # fmt: skip
+        return auto_cls.from_pretrained(src, use_safetensors=False, **kw)
 
 
 def describe(out_dir: str | Path) -> dict[str, Any]:

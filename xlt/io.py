@@ -49,6 +49,23 @@ class DataError(ValueError):
 # atomic writes
 
 
+def safe_target(path: str | os.PathLike) -> Path:
+    """``path`` as a Path if writing it stays inside its parent directory, else a ValueError.
+
+    A target named ``.`` or ``..`` (``results/encoders/..`` *is* ``results/``) or a path that
+    climbs with ``..`` (``results/data/../../x``) is refused: xlt writes only below the
+    directories it names, and replacing a directory deletes what was in it.
+    """
+    p = Path(path)
+    if p.name in ("", ".", "..") or ".." in p.parts:
+        raise ValueError(
+            f"refusing to write {str(path)!r}: the target must be a named file or directory inside "
+            "its parent, without '.' or '..' components (check the names in the config: "
+            "encoders, datasets and tasks may not be '.', '..' or contain '/')"
+        )
+    return p
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
@@ -56,7 +73,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     On any exception the temporary file is removed and ``path`` is left untouched.
     Works for files and directories (``save_pretrained`` into the yielded path).
     """
-    path = Path(path)
+    path = safe_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import ConfigError, check_name
 from .world import DATASETS as SYNTH_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
@@ -22,10 +23,6 @@ METHODS = ("zero-shot", "to", "to-w2w", "bilingual", "mtl", "mtl-ws")
 PER_TARGET = ("to", "to-w2w", "bilingual")
 TABLE_METHODS = ("zero-shot", "to", "bilingual", "mtl", "mtl-ws")
 KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
-
-
-class ConfigError(ValueError):
-    """An invalid configuration value (the message names the key and the fix)."""
 
 
 def hp_name(lr: float, epochs: int, batch_size: int) -> str:
@@ -121,17 +118,19 @@ class Plan:
         self.world_languages = tuple(config.get("world", {}).get("languages", ()))
         self.datasets = dict(config.get("datasets", {}))
         self.encoders = dict(config["encoders"])
+        # every name becomes a directory (results/encoders/<name>, ...) or a wildcard value
+        for section in ("encoders", "datasets", "tasks"):
+            for name in config.get(section) or {}:
+                check_name(name, section)
         for name in self.datasets:
             if name.startswith("synth-"):
                 raise ConfigError(f"datasets.{name}: names starting with 'synth-' are reserved")
+        self._check_world()
         self.tasks = {name: self._task(name, spec) for name, spec in config["tasks"].items()}
         for name, spec in self.encoders.items():
             self._check_encoder(name, spec)
-        unknown = [t for t in config.get("lms", {}).get("tasks", []) if t not in self.tasks]
-        if unknown:
-            raise ConfigError(
-                f"lms.tasks: unknown task(s) {unknown}; tasks are {sorted(self.tasks)}"
-            )
+        self._check_translate()
+        self._check_lms()
 
     # --- validation ----------------------------------------------------------------------
     def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
@@ -211,6 +210,119 @@ class Plan:
                     f"(it has {list(splits)})"
                 )
         return task
+
+    def _check_world(self) -> None:
+        """Profiles of every world language exist and parse; sentiment priors are usable."""
+        world = self.config.get("world") or {}
+        if not self.world_languages:
+            return
+        from .world.grammar import SENTIMENT_LABELS
+        from .world.profiles import load_profiles
+
+        profiles = world.get("profiles") or {}
+        for code in profiles:
+            if not re.fullmatch(r"[a-z]{2,3}", str(code)):
+                raise ConfigError(f"world.profiles: {code!r} is not a language code (2-3 letters)")
+        try:
+            load_profiles(list(self.world_languages), profiles)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"world.languages / world.profiles: {e}") from None
+        source = world.get("source", "en")
+        if source not in self.world_languages:
+            raise ConfigError(
+                f"world.source: {source!r} is not in world.languages {list(self.world_languages)}"
+            )
+        priors = world.get("sentiment_priors") or {}
+        for key, spec in priors.items():
+            nested = {"": spec} if key == "default" else spec
+            if key != "default" and key not in self.world_languages:
+                raise ConfigError(
+                    f"world.sentiment_priors.{key}: {key!r} is not in world.languages "
+                    f"{list(self.world_languages)}"
+                )
+            if not isinstance(nested, Mapping):
+                raise ConfigError(f"world.sentiment_priors.{key}: expected a mapping")
+            for sub, weights in nested.items():
+                where = f"world.sentiment_priors.{key}" + (f".{sub}" if sub else "")
+                if key != "default" and sub not in ("default", *SPLITS):
+                    raise ConfigError(f"{where}: use default, train, dev or test")
+                _check_priors(weights, where, SENTIMENT_LABELS)
+
+    def _check_translate(self) -> None:
+        """translate: targets, noise levels and quality targets the engine can produce."""
+        tr = self.config.get("translate") or {}
+        if not (tr.get("datasets") or (tr.get("quality") or {}).get("targets")):
+            return
+        engine = tr.get("engine", "synthetic")
+        levels = tr.get("noise_levels") or {}
+        synthetic = [d for d in tr.get("datasets", []) if d in SYNTH_DATASETS]
+        for ds in tr.get("datasets", []):
+            if ds not in SYNTH_DATASETS and ds not in self.datasets:
+                raise ConfigError(
+                    f"translate.datasets: unknown dataset {ds!r}; known: "
+                    f"{sorted(self.datasets) + ['synth-ner', 'synth-pos']}"
+                )
+        if engine == "synthetic" or synthetic:
+            outside = [t for t in tr.get("targets", []) if t not in self.world_languages]
+            if outside and (engine == "synthetic"):
+                raise ConfigError(
+                    f"translate.targets: {outside} are not languages of the synthetic world "
+                    f"(world.languages is {list(self.world_languages)}); the synthetic engine "
+                    "realises sentences only in world languages: add them there or drop them"
+                )
+            if engine == "synthetic" and tr.get("train_noise", "low") not in levels:
+                raise ConfigError(
+                    f"translate.train_noise: {tr.get('train_noise', 'low')!r} is not a level of "
+                    f"translate.noise_levels {sorted(levels)}; use one of them or define it there"
+                )
+        quality = tr.get("quality") or {}
+        if quality.get("targets"):
+            outside = [t for t in quality["targets"] if t not in self.world_languages]
+            if outside:
+                raise ConfigError(
+                    f"translate.quality.targets: {outside} are not in world.languages "
+                    f"{list(self.world_languages)} (projection quality is measured on the world)"
+                )
+            unknown = [n for n in quality.get("noise", []) if n not in levels]
+            if unknown:
+                raise ConfigError(
+                    f"translate.quality.noise: {unknown} are not levels of translate.noise_levels "
+                    f"{sorted(levels)}"
+                )
+
+    def _check_lms(self) -> None:
+        """lms: its tasks exist, have two pivots with dev data, and run the methods it selects."""
+        from .select.lms import LMSConfig, task_pivots
+
+        section = dict(self.config.get("lms") or {})
+        tasks = section.pop("tasks", list(self.tasks))
+        unknown = [t for t in tasks if t not in self.tasks]
+        if unknown:
+            raise ConfigError(
+                f"lms.tasks: unknown task(s) {unknown}; tasks are {sorted(self.tasks)}"
+            )
+        if not tasks:
+            return
+        try:
+            cfg = LMSConfig.from_dict(section)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(str(e)) from None
+        for name in tasks:
+            t = self.tasks[name]
+            try:
+                task_pivots(cfg.pivots, t.languages, t.source)
+            except ValueError as e:
+                raise ConfigError(
+                    f"{e} (task {name!r}: add pivots from its targets to lms.pivots, or drop the "
+                    "task from lms.tasks)"
+                ) from None
+            missing = [m for m in cfg.methods if m not in t.method_names()]
+            if missing:
+                raise ConfigError(
+                    f"lms.methods: {missing} are not methods of task {name!r} (it runs "
+                    f"{t.method_names()}); add them to tasks.{name}.methods, drop them from "
+                    f"lms.methods, or leave {name!r} out of lms.tasks"
+                )
 
     def _check_encoder(self, name: str, spec: Mapping[str, Any]) -> None:
         if spec["kind"] != "tiny":
@@ -329,3 +441,16 @@ class Plan:
             for lang, splits in spec["languages"].items()
             for split in splits
         ]
+
+
+def _check_priors(weights: Any, where: str, labels: tuple[str, ...]) -> None:
+    """Sentiment class weights: a mapping of known labels to non-negative numbers, not all 0."""
+    if not isinstance(weights, Mapping) or not weights:
+        raise ConfigError(f"{where}: expected {{label: weight}} with labels from {list(labels)}")
+    for label, w in weights.items():
+        if label not in labels:
+            raise ConfigError(f"{where}: unknown label {label!r}; labels are {list(labels)}")
+        if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
+            raise ConfigError(f"{where}.{label}: {w!r} is not a non-negative number")
+    if sum(weights.values()) <= 0:
+        raise ConfigError(f"{where}: all weights are 0; give at least one class a positive weight")

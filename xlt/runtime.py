@@ -13,7 +13,6 @@ import sys
 import time
 import traceback
 import warnings
-from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -34,7 +33,9 @@ def job(log_path: str | os.PathLike | None, threads: int = 1):
     if log_path is None:
         yield
         return
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    from .io import safe_target
+
+    safe_target(log_path).parent.mkdir(parents=True, exist_ok=True)
     old_out, old_err = sys.stdout, sys.stderr
     with open(log_path, "w", buffering=1, encoding="utf-8") as fh:
         sys.stdout = sys.stderr = fh

@@ -100,7 +100,17 @@ def _priors(cfg: WorldConfig, lang: str, split: str) -> dict[str, float]:
     spec = pri.get("default", {label: 1.0 for label in SENTIMENT_LABELS})
     per_lang = pri.get(lang, {})
     spec = per_lang.get(split, per_lang.get("default", spec)) if per_lang else spec
+    unknown = sorted(set(spec) - set(SENTIMENT_LABELS))
+    if unknown:
+        raise ValueError(
+            f"world.sentiment_priors ({lang}/{split}): unknown label(s) {unknown}; "
+            f"labels are {list(SENTIMENT_LABELS)}"
+        )
+    if any(not isinstance(v, int | float) or v < 0 for v in spec.values()):
+        raise ValueError(f"world.sentiment_priors ({lang}/{split}): weights must be numbers >= 0")
     total = sum(spec.values())
+    if total <= 0:
+        raise ValueError(f"world.sentiment_priors ({lang}/{split}): all weights are 0")
     return {k: spec.get(k, 0.0) / total for k in SENTIMENT_LABELS}
 
 

@@ -1,0 +1,167 @@
+"""Configuration checks: every mistake stops before any job runs, in one line naming key and fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xlt.config import ConfigError, validate
+from xlt.io import atomic_open, safe_target, write_json
+from xlt.plan import Plan
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "schemas" / "config.schema.yaml"
+BASE = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
+
+
+def checked(edit) -> dict:
+    """The test config with ``edit`` applied, through the schema and the plan (as the Snakefile)."""
+    cfg = copy.deepcopy(BASE)
+    edit(cfg)
+    validate(cfg, SCHEMA)
+    Plan(cfg)
+    return cfg
+
+
+def fails(edit, *parts: str) -> str:
+    with pytest.raises(ConfigError) as err:
+        checked(edit)
+    msg = str(err.value)
+    assert "\n" not in msg, msg  # one line, not the schema and the config
+    for part in parts:
+        assert part in msg, (part, msg)
+    return msg
+
+
+def test_every_shipped_config_is_valid_and_gets_defaults():
+    for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]:
+        cfg = yaml.safe_load(path.read_text())
+        validate(cfg, SCHEMA)
+        Plan(cfg)
+        assert "lms" in cfg and "device" in cfg["finetune"], path
+
+
+def test_defaults_are_filled_in_nested_sections():
+    def edit(c):
+        c.pop("finetune")
+        c["translate"].pop("project", None)
+        c["lms"].pop("similarity", None)
+
+    cfg = checked(edit)
+    assert cfg["finetune"]["device"] == "auto" and cfg["finetune"]["max_length"] == 128
+    assert cfg["translate"]["project"]["scheme"] == "bio"
+    assert cfg["lms"]["similarity"] == "syntax"
+
+
+# --- names that would escape or delete results/ --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["..", ".", "../../../escaped", "ud(v2", "a/b", "", "-x", "x" * 65]
+)
+def test_unsafe_encoder_and_dataset_names_are_refused(name):
+    def encoder(c):
+        c["encoders"][name] = c["encoders"].pop("tiny")
+        c["defaults"]["encoder"] = name
+
+    fails(encoder, "not a valid name", "letters, digits")
+
+    def dataset(c):
+        c["datasets"] = {name: {"task_type": "tagging", "format": "wikiann",
+                                "languages": {"en": ["train", "dev", "test"]},
+                                "source": {"file": "x-{lang}-{split}.tsv"}}}  # fmt: skip
+
+    fails(dataset, "datasets", "not a valid name")
+
+
+def test_unsafe_names_are_refused_by_the_plan_itself():
+    cfg = copy.deepcopy(BASE)
+    cfg["encoders"][".."] = cfg["encoders"].pop("tiny")
+    with pytest.raises(ConfigError, match=r"encoders: '\.\.' is not a valid name"):
+        Plan(cfg)
+    cfg = copy.deepcopy(BASE)
+    cfg["tasks"]["../x"] = cfg["tasks"].pop("ner")
+    with pytest.raises(ConfigError, match="tasks"):
+        Plan(cfg)
+
+
+def test_writers_refuse_targets_outside_their_parent(tmp_path):
+    results = tmp_path / "results"
+    (results / "encoders").mkdir(parents=True)
+    (results / "keep.txt").write_text("precious")
+    for bad in (results / "encoders" / "..", results / "data" / ".." / ".." / "escaped.json"):
+        with pytest.raises(ValueError, match="refusing to write"):
+            write_json(bad, {"x": 1})
+        with pytest.raises(ValueError, match="refusing to write"), atomic_open(bad) as fh:
+            fh.write("x")
+    assert (results / "keep.txt").read_text() == "precious"
+    assert not (tmp_path / "escaped.json").exists()
+    assert safe_target(results / "ok.json") == results / "ok.json"
+
+
+# --- late errors, now early ----------------------------------------------------------------
+
+
+def test_top_level_typo_names_the_nearest_key():
+    fails(
+        lambda c: c.update(transalte=c.pop("translate")), "'transalte'", "did you mean 'translate'"
+    )
+
+
+def test_nested_typo_names_the_nearest_key():
+    fails(lambda c: c["finetune"].update(max_lenght=64), "finetune", "did you mean 'max_length'")
+
+
+def test_unknown_world_language():
+    fails(lambda c: c["world"]["languages"].append("xx"), "unknown synthetic language", "xx",
+          "world.profiles")  # fmt: skip
+
+
+def test_profile_key_typo():
+    def edit(c):
+        c["world"]["profiles"] = {"de": {"scirpt": "latin"}}
+
+    fails(edit, "world.profiles", "scirpt", "script")
+
+
+def test_translate_targets_outside_the_world():
+    fails(lambda c: c["translate"].update(targets=["de", "ru"]), "translate.targets", "'ru'",
+          "world.languages")  # fmt: skip
+
+
+def test_train_noise_not_a_level():
+    fails(lambda c: c["translate"].update(train_noise="medium"), "translate.train_noise",
+          "'medium'", "noise_levels")  # fmt: skip
+
+
+def test_lms_pivots_absent_from_the_task():
+    fails(lambda c: c["lms"].update(pivots=["ar", "es"]), "lms.pivots", "task 'ner'")
+
+
+def test_lms_methods_the_task_does_not_run():
+    fails(lambda c: c["lms"].update(methods=["mtl"]), "lms.methods", "['mtl']", "task 'ner'")
+
+
+@pytest.mark.parametrize(
+    ("priors", "parts"),
+    [
+        ({"default": "positive"}, ["world.sentiment_priors.default", "not of type 'object'"]),
+        ({"default": {"postive": 1.0, "negative": 1.0}}, ["'postive'", "positive"]),
+        ({"default": {"positive": 0, "negative": 0}}, ["all weights are 0"]),
+        ({"de": {"train": {"positive": "a lot"}}}, ["world.sentiment_priors.de.train"]),
+        ({"xx": {"default": {"positive": 1}}}, ["'xx'", "world.languages"]),
+    ],
+)
+def test_bad_sentiment_priors(priors, parts):
+    fails(lambda c: c["world"].update(sentiment_priors=priors), *parts)
+
+
+def test_world_refuses_bad_priors_at_generation_time_too():
+    from xlt.world.world import WorldConfig, _priors
+
+    cfg = WorldConfig(languages=("en", "de"), sentiment_priors={"default": {"postive": 1}})
+    with pytest.raises(ValueError, match="unknown label"):
+        _priors(cfg, "de", "train")
