@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import gzip
 import json
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from xlt.data.readers import READERS, iob1_to_iob2, read_file
+from xlt.data.prepare import prepare_split
+from xlt.data.readers import READERS, ReadReport, iob1_to_iob2, read_file
 from xlt.io import DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -280,7 +282,7 @@ def test_conll_docstart_iob1_and_columns(tmp_path: Path) -> None:
         "-DOCSTART- -X- O\n\n"
         "EU NNP I-ORG\nrejects VBZ O\nGerman JJ I-MISC\ncall NN O\n\n"
         "-DOCSTART- -X- O\n"
-        "Peter\tI-PER\nBlackburn\tI-PER\nmet\tO\nJohn\tI-PER\nJohn\tB-PER\n"
+        "Peter\tNNP I-PER\nBlackburn NNP\tI-PER\nmet V\tO\nJohn N I-PER\nJohn N B-PER\n"
     )
     path = write(tmp_path, "en.conll", text)
     records = read_file("conll", path, lang="en", split="train", scheme="iob1")
@@ -405,3 +407,178 @@ def test_read_file_rejects_unknown_format_and_options(tmp_path: Path) -> None:
         read_file("conll", path, lang="en", split="dev", encodng="latin-1")
     with pytest.raises(ValueError, match="unknown tag scheme 'bio'"):
         read_file("conll", path, lang="en", split="dev", scheme="bio")
+
+
+# --------------------------------------------------------------------------------------------
+# encodings, column layouts and warnings (counted in ReadReport, hence in the provenance)
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+    ],
+)
+def test_byte_order_marks_decide_the_encoding(tmp_path: Path, bom: bytes, codec: str) -> None:
+    text = CONLLU.replace("go", "gö")
+    path = write(tmp_path, "x.conllu", bom + text.encode(codec))
+    report = ReadReport()
+    records = read_file("conllu", path, lang="en", split="dev", report=report)
+    assert records[0]["id"] == "s1" and records[0]["tokens"][2] == "gö"
+    assert report.encoding_used.startswith(codec[:6])
+    bad = write(tmp_path, "bad.conllu", bom + text.replace("VERB", "VRB", 1).encode(codec))
+    with raises_at(bad, 6, "UPOS 'VRB'"):  # line numbers survive the decoding
+        read_file("conllu", bad, lang="en", split="dev")
+
+
+@pytest.mark.parametrize(
+    ("codec", "guess"), [("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be")]
+)
+def test_utf16_without_bom_names_the_encoding_to_declare(
+    tmp_path: Path, codec: str, guess: str
+) -> None:
+    path = write(tmp_path, "x.conllu", CONLLU.encode(codec))
+    with raises_at(path, 1, f"looks like UTF-16.*encoding: {guess}"):
+        read_file("conllu", path, lang="en", split="dev")
+    assert len(read_file("conllu", path, lang="en", split="dev", encoding=codec)) == 2
+
+
+def test_decoding_error_names_line_and_column_past_the_first_chunk(tmp_path: Path) -> None:
+    rows = "A O\n" * 5000  # more than one read buffer before the bad byte
+    path = write(tmp_path, "x.conll", rows.encode() + b"subray\xf3 O\n")
+    with raises_at(path, 5001, r"b'\\xf3' at column 7 .*encoding: latin-1"):
+        read_file("conll", path, lang="es", split="dev")
+
+
+def test_utf8_declared_latin1_is_decoded_as_utf8_and_counted(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "de.conll", "Das O\nist O\n\nfür O\nBerlin B-LOC\nmöglich O\n")
+    report = ReadReport()
+    records = read_file("conll", path, lang="de", split="dev", encoding="latin-1", report=report)
+    assert records[1]["tokens"] == ["für", "Berlin", "möglich"]  # not 'fÃ¼r'
+    assert report.encoding_used == "utf-8"
+    assert report.as_dict()["warnings"]["misdeclared_encoding"] == 2
+    assert f"{path} line 4: declared latin-1 but looks like UTF-8" in caplog.text
+    assert "decoded as UTF-8" in caplog.text
+
+
+def test_mixed_utf8_and_latin1_keeps_the_declared_encoding(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "de.conll", "für O\n".encode() + "möglich O\n".encode("latin-1"))
+    report = ReadReport()
+    records = read_file("conll", path, lang="de", split="dev", encoding="latin-1", report=report)
+    assert records[0]["tokens"] == ["fÃ¼r", "möglich"]
+    assert report.encoding_used == "latin-1"
+    assert report.counts["misdeclared_encoding"] == 1
+    assert f"{path} line 1: declared latin-1 but looks like UTF-8" in caplog.text
+    assert "kept latin-1" in caplog.text
+
+
+def test_latin1_file_is_not_flagged(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "es.conll", "subray\xf3 O\nBelgi\x81 B-LOC\n".encode("latin-1"))
+    report = ReadReport()
+    read_file("conll", path, lang="es", split="dev", encoding="latin-1", report=report)
+    assert report.as_dict() == {
+        "encoding_declared": "latin-1",
+        "encoding_used": "latin-1",
+        "warnings": {"invalid_iob2_transition": 0, "misdeclared_encoding": 0},
+    }
+    assert not caplog.text
+
+
+def test_bom_overrides_a_declared_latin1_and_is_counted(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "x.conll", codecs.BOM_UTF16_LE + "für O\n".encode("utf-16-le"))
+    report = ReadReport()
+    records = read_file("conll", path, lang="de", split="dev", encoding="latin-1", report=report)
+    assert records[0]["tokens"] == ["für"]
+    assert report.counts["misdeclared_encoding"] == 1
+    assert f"{path} line 1: starts with a utf-16 byte-order mark" in caplog.text
+
+
+def test_invalid_iob2_transitions_are_warned_and_counted(tmp_path: Path, caplog) -> None:
+    text = "Ann I-PER\nLee I-PER\nmet O\nBo I-PER\n\nin O\nRome B-LOC\nCity I-LOC\nnow I-ORG\n"
+    path = write(tmp_path, "x.conll", text)
+    report = ReadReport()
+    records = read_file("conll", path, lang="en", split="dev", report=report)
+    assert records[0]["tags"] == ["I-PER", "I-PER", "O", "I-PER"]  # kept as is
+    assert report.counts["invalid_iob2_transition"] == 3
+    assert f"{path} line 1: 'I-PER' starts the sentence" in caplog.text
+    assert f"{path} line 4: 'I-PER' follows 'O'" in caplog.text
+    assert f"{path} line 9: 'I-ORG' follows 'I-LOC'" in caplog.text
+    assert "line 2:" not in caplog.text and "line 8:" not in caplog.text
+    converted = ReadReport()
+    read_file("conll", path, lang="en", split="dev", scheme="iob1", report=converted)
+    assert converted.counts["invalid_iob2_transition"] == 0
+
+
+def test_many_warnings_are_logged_once_each_up_to_a_cap(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "x.conll", "x I-PER\n\n" * 25)
+    report = ReadReport()
+    read_file("conll", path, lang="en", split="dev", report=report)
+    assert report.counts["invalid_iob2_transition"] == 25
+    assert len(caplog.records) == 10 and "only counted" in caplog.records[-1].message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "line"),
+    [
+        ("wikiann", "0\tA\tO\n1\tB\tO\n\nC\tO\n", 4),
+        ("wikiann", "A\tO\n\n0\tB\tO\n", 3),
+        ("conll", "A NN O\nB NN O\n\nC O\n", 4),
+    ],
+)
+def test_column_count_is_fixed_by_the_first_token_row(
+    tmp_path: Path, fmt: str, text: str, line: int
+) -> None:
+    path = write(tmp_path, "mixed.txt", text)
+    first = len(text.split("\n")[0].split("\t" if "\t" in text else " "))
+    with raises_at(path, line, f"first token row \\(line 1\\) has {first}.*split the file"):
+        read_file(fmt, path, lang="en", split="dev")
+
+
+def test_stray_control_byte_row_is_exempt_from_the_column_count(tmp_path: Path) -> None:
+    path = write(tmp_path, "nl.conll", b"De Art O\nBelgi\x81EN B-LOC\nwint V O\n")
+    rec = read_file("conll", path, lang="nl", split="train", encoding="latin-1")[0]
+    assert rec["tokens"] == ["De", "BelgiEN", "wint"]
+
+
+def test_prepare_split_records_the_reader_report(tmp_path: Path) -> None:
+    data = write(tmp_path, "de/dev.conll", "für O\nBo I-PER\n")
+    cfg = {
+        "task_type": "tagging",
+        "format": "conll",
+        "labels": NER_LABELS,
+        "options": {"encoding": "latin-1"},
+        "languages": {"de": ["dev"]},
+        "source": {"file": str(tmp_path / "{lang}" / "{split}.conll")},
+    }
+    prov = prepare_split("ner", cfg, "de", "dev", tmp_path / "out.jsonl", tmp_path / "res")
+    assert prov["reader"] == {
+        "encoding_declared": "latin-1",
+        "encoding_used": "utf-8",
+        "warnings": {"invalid_iob2_transition": 1, "misdeclared_encoding": 1},
+    }
+    assert json.loads((tmp_path / "out.jsonl").read_text())["tokens"][0] == "für"
+    assert data.exists()
+
+
+REAL_NER = [
+    ("conll", "conll2002", "es", "train.conll", "latin-1"),
+    ("conll", "conll2002", "nl", "train.conll", "latin-1"),
+    ("wikiann", "wikiann", "en", "train.conllu", "utf-8"),
+    ("uner", "uner", "en", "dev.iob2", "utf-8"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "dataset", "lang", "name", "encoding"), REAL_NER)
+def test_real_files_raise_no_encoding_warning(
+    fmt: str, dataset: str, lang: str, name: str, encoding: str
+) -> None:
+    report = ReadReport()
+    read_file(
+        fmt, shared(dataset, lang, name), lang=lang, split="x", encoding=encoding, report=report
+    )
+    assert report.encoding_used == encoding
+    assert report.counts["misdeclared_encoding"] == 0

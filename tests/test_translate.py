@@ -11,6 +11,7 @@ import functools
 import json
 import random
 import re
+import sqlite3
 import threading
 import time
 
@@ -38,6 +39,7 @@ from xlt.translate import (
     translate_cached,
     translate_dataset,
 )
+from xlt.translate.cache import CorruptCacheError
 from xlt.world import World, gold_alignment
 from xlt.world.grammar import tagging_frame
 
@@ -147,7 +149,7 @@ def test_tokenize_rules():
         "1,000",
         "!",
     ]
-    assert tokenize("王小明在Beijing工作。", "zh") == [
+    assert tokenize("王小明在Beijing工作。", "zh", segment=False) == [
         "王",
         "小",
         "明",
@@ -157,12 +159,23 @@ def test_tokenize_rules():
         "作",
         "。",
     ]
+    assert tokenize("东京", "ja") == ["东", "京"]  # no segmenter for Japanese: characters
     assert tokenize("हिन्दी भाषा।", "hi") == ["हिन्दी", "भाषा", "।"]  # vowel signs stay attached
     assert tokenize("مرحبا، العالم؟", "ar") == ["مرحبا", "،", "العالم", "؟"]
     assert (
         detokenize(["王", "小", "明", "在", "Beijing", "IBM", "。"], "zh")
         == "王小明在Beijing IBM。"
     )
+
+
+def test_chinese_is_cut_into_words_by_jieba():
+    zh = "王小明在Beijing和IBM工作了3.5年，住在哈萨克斯坦。"
+    assert tokenize(zh, "zh") == tokenize(zh, "zh-cn") == [
+        "王小明", "在", "Beijing", "和", "IBM", "工作", "了", "3.5", "年", "，", "住", "在",
+        "哈萨克斯坦", "。",
+    ]  # fmt: skip
+    assert "".join(tokenize(zh, "zh")) == zh.replace(" ", "")
+    assert tokenize("हिन्दी 北京大学", "zh") == ["हि", "न्", "दी", "北京大学"]  # marks stay attached
 
 
 def test_split_text_respects_the_limit_and_keeps_the_text():
@@ -365,6 +378,34 @@ def test_cache_config_validation():
     assert CacheConfig.from_config("x.sqlite").path == "x.sqlite"
     with pytest.raises(ValueError, match="unknown keys"):
         CacheConfig.from_config({"pth": "x"})
+
+
+def test_corrupt_cache_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"this is not a database\n" * 100)
+    with pytest.raises(CorruptCacheError) as err:
+        TranslationCache(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: the translation cache is unreadable (file is not a database)")
+    assert f"mv {path} {path}.corrupt" in msg and "redone" in msg
+    assert isinstance(err.value, sqlite3.DatabaseError)  # callers catching sqlite errors still do
+    path.rename(tmp_path / "moved")  # the advertised fix works
+    with TranslationCache(path) as cache:
+        assert cache.count() == 0
+
+
+def test_cache_damaged_after_opening_names_the_file(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    with TranslationCache(CacheConfig(path=str(path), journal_mode="delete")) as cache:
+        for i in range(300):
+            cache.put("googletrans", "en", "de", f"text {i} " * 20, f"Text {i} " * 20, "v")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[2 * page :] = b"\xff" * (len(data) - 2 * page)  # keep the header and schema pages
+    path.write_bytes(bytes(data))
+    cache = TranslationCache(CacheConfig(path=str(path), journal_mode="delete"))
+    with cache, pytest.raises(CorruptCacheError, match=re.escape(str(path)) + ".*malformed.*mv "):
+        cache.count()
 
 
 # =============================================================================================

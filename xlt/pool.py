@@ -9,12 +9,16 @@ A pool is stored as two files:
   vector over each language's dev text) and ``stats_<lang>`` (candidates x dev examples x k:
   per-example sufficient statistics, so any subset of a dev set can be re-scored).
 
-:class:`Pool` loads both and offers the matrices selection methods need.
+:class:`Pool` loads both and offers the matrices selection methods need. A candidate file that
+cannot be read (corrupt or truncated ``metrics.json``, ``predictions.json``, ``features.npz``)
+raises a DataError naming the file and the fix: delete that candidate's directory and re-run
+snakemake, which re-trains exactly that candidate.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,10 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import atomic_open, read_json, read_jsonl
+from .io import DataError, atomic_open, read_json, read_jsonl
 from .metrics import example_stats, scores
 
 ID_COLUMNS = ["candidate", "method", "hp", "lr", "epochs", "batch_size", "seed"]
+METRICS_KEYS = (*ID_COLUMNS[1:], "scores", "main_metric")
+PREDICTIONS_KEYS = ("labels", "dev")
 
 
 def _kind_to_schema(kind: str) -> str:
@@ -52,7 +58,8 @@ def build_pool(
     rows, feats, stats, ids = [], [], {lang: [] for lang in langs}, []
     labels: list[str] = []
     for mpath, ppath, fpath in zip(metrics_files, predictions_files, features_files, strict=True):
-        m = read_json(mpath)
+        m = read_candidate_json(mpath, METRICS_KEYS)
+        check_scores(mpath, m, langs)
         cid = f"{m['method']}/{m['hp']}/seed{m['seed']}"
         ids.append(cid)
         ident = {"candidate": cid, **{k: m[k] for k in ID_COLUMNS[1:]}}
@@ -63,13 +70,13 @@ def build_pool(
                     row[f"{split}_{metric}"] = v
                 row[split] = m["scores"][lang][split][m["main_metric"]]
             rows.append(row)
-        preds = read_json(ppath)
+        preds = read_candidate_json(ppath, PREDICTIONS_KEYS)
         labels = preds["labels"]
         for lang in langs:
+            if lang not in preds["dev"]:
+                raise candidate_error(ppath, f"has no dev predictions for {lang!r}")
             stats[lang].append(example_stats(kind, gold[lang], preds["dev"][lang], labels))
-        with np.load(fpath) as z:
-            order = {str(lg): i for i, lg in enumerate(z["langs"])}
-            feats.append(np.stack([z["features"][order[lg]] for lg in langs]))
+        feats.append(read_features(fpath, langs))
     table = pd.DataFrame(rows)
     table = _add_majority(table, kind, train_file, test_files)
     with atomic_open(table_path, "wb") as fh:
@@ -86,6 +93,58 @@ def build_pool(
             **arrays,
         )
     return table
+
+
+def candidate_error(path: str | Path, problem: str, line: int | None = None) -> DataError:
+    """An unusable candidate file: the fix is to re-train exactly that candidate."""
+    return DataError(
+        path,
+        line,
+        problem,
+        f"delete the candidate directory {Path(path).parent} and re-run snakemake, which "
+        "re-trains exactly that candidate",
+    )
+
+
+def read_candidate_json(path: str | Path, required: Sequence[str]) -> dict:
+    """A candidate's JSON file, checked for the keys the pool needs."""
+    try:
+        obj = read_json(path)
+    except DataError as e:
+        raise candidate_error(path, e.problem, e.line) from None
+    except UnicodeDecodeError as e:
+        raise candidate_error(path, f"not UTF-8 text (byte {e.start}): corrupt") from None
+    if not isinstance(obj, dict):
+        raise candidate_error(path, f"expected a JSON object, found {type(obj).__name__}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise candidate_error(path, f"lacks {missing} (truncated or written by another version)")
+    return obj
+
+
+def check_scores(path: str | Path, m: Mapping, langs: Sequence[str]) -> None:
+    for lang in langs:
+        for split in ("dev", "test"):
+            got = m["scores"].get(lang, {}).get(split) if isinstance(m["scores"], dict) else None
+            if not isinstance(got, dict) or m["main_metric"] not in got:
+                raise candidate_error(
+                    path, f"has no {split} {m['main_metric']!r} score for {lang!r}"
+                )
+
+
+def read_features(path: str | Path, langs: Sequence[str]) -> np.ndarray:
+    """A candidate's (languages x hidden) features, in the pool's language order."""
+    try:
+        with np.load(path) as z:
+            order = {str(lg): i for i, lg in enumerate(z["langs"])}
+            missing = [lg for lg in langs if lg not in order]
+            if missing:
+                raise candidate_error(path, f"has no features for {missing}")
+            return np.stack([z["features"][order[lg]] for lg in langs])
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise candidate_error(path, f"unreadable features ({type(e).__name__}: {e})") from None
 
 
 def _gold(rec: Mapping, kind: str):

@@ -3,6 +3,10 @@
 resolve the source -> fetch it (file / verified download / pinned hub revision) -> read it with
 the dataset's format reader -> validate (schema, labels, unique ids) -> cap (seeded subset, file
 order kept) -> write the JSONL atomically. Nothing is written when any step fails.
+
+The provenance of a file or url source has ``reader``: the encoding declared and used, and the
+count of each warning the reader logged (``invalid_iob2_transition``, ``misdeclared_encoding``;
+see ``xlt.data.readers.ReadReport``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from xlt.data.readers import READER_KINDS, RecordList, read_file
+from xlt.data.readers import READER_KINDS, ReadReport, RecordList, read_file
 from xlt.data.sources import (
     fetch,
     hub_split_name,
@@ -123,8 +127,14 @@ def load_split(
         return checked.result(), origin
     fmt, options = reader_call(dataset_name, dataset_cfg, task_type)
     path = fetch(dataset_name, source, lang, split, cache_dir)
-    records = read_file(fmt, path, lang=lang, split=split, labels=labels, **options)
-    origin = {"source": kind, "path": str(path), "sha256": sha256_of(path)}
+    report = ReadReport()
+    records = read_file(fmt, path, lang=lang, split=split, labels=labels, report=report, **options)
+    origin = {
+        "source": kind,
+        "path": str(path),
+        "sha256": sha256_of(path),
+        "reader": report.as_dict(),
+    }
     if kind == "url":
         origin.update(
             url=source["url"], member=source.get("member"), download_sha256=source["sha256"]

@@ -9,11 +9,18 @@ Formats (keys of ``READERS``):
 - ``sib200``  SIB-200 topic classification; TSV with header ``index_id<TAB>category<TAB>text``.
 - ``jsonl``   already in the common schema (validated with ``xlt.io.read_jsonl``).
 
-Every reader opens gzip files transparently (detected by their magic bytes), decodes line by
-line so that a decoding error names its line, raises ``DataError(path, line, problem, fix)`` for
-malformed input, and validates each record with ``xlt.io.validate_record`` (against the optional
-``labels`` the caller passes). Ids are the file's own sentence id when it has one (``# sent_id``,
-SIB-200 ``index_id``), else ``f"{lang}-{split}-{n}"`` with ``n`` the 0-based sentence number.
+Every reader opens gzip files transparently (detected by their magic bytes), decodes through a
+text stream (see ``iter_lines`` for byte-order marks and mis-declared encodings; a decoding error
+names its line and column), raises ``DataError(path, line, problem, fix)`` for malformed input
+(a tagging file's column count is fixed by its first token row), and validates each record with
+``xlt.io.validate_record`` (against the optional ``labels`` the caller passes). Ids are the
+file's own sentence id when it has one (``# sent_id``, SIB-200 ``index_id``), else
+``f"{lang}-{split}-{n}"`` with ``n`` the 0-based sentence number.
+
+What a reader accepts but distrusts (an ``I-X`` that starts a chunk in IOB2 data, text that
+looks mis-declared) is logged with ``logging.warning`` naming file and line, and counted in the
+``ReadReport`` the caller passes as ``report=`` (``prepare_split`` copies it into the
+``{split}.provenance.json`` under ``reader``).
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ import codecs
 import contextlib
 import gzip
 import inspect
+import io
+import logging
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,8 +45,8 @@ from xlt.io import DataError, Kind, iter_jsonl, read_jsonl, validate_record
 
 Record = dict[str, Any]
 PathLike = str | os.PathLike
-TokenTag = tuple[str, str]
-RowParser = Callable[[str], TokenTag | None]
+Row = tuple[str, str, int | None]  # token, tag, number of columns (None: not checked)
+RowParser = Callable[[str], Row | None]
 Reader = Callable[..., list[Record]]
 
 UPOS_TAGS = frozenset(
@@ -52,9 +62,202 @@ SPACES = re.compile(r"[ \t]+")
 SIB200_HEADER = ["index_id", "category", "text"]
 DOCSTART = "-DOCSTART-"
 
+log = logging.getLogger(__name__)
+
 
 # --------------------------------------------------------------------------------------------
-# lines, blocks and row errors (shared by every reader)
+# what a reader accepts but distrusts: logged and counted
+
+
+WARNING_KINDS = ("invalid_iob2_transition", "misdeclared_encoding")
+MAX_LOGGED = 10  # per kind and report; further ones are only counted
+
+
+def where(path: PathLike, lineno: int | None, problem: str, fix: str = "") -> str:
+    """``path line N: problem (fix)``, the shape of every reader message."""
+    at = f"{path} line {lineno}" if lineno is not None else str(path)
+    return f"{at}: {problem}" + (f" ({fix})" if fix else "")
+
+
+@dataclass
+class ReadReport:
+    """What reading one file noticed without rejecting it; ``prepare_split`` stores ``as_dict()``.
+
+    ``misdeclared_encoding`` counts lines whose bytes contradict the declared encoding (a
+    byte-order mark of another encoding, UTF-8 sequences in a file declared e.g. latin-1);
+    ``invalid_iob2_transition`` counts ``I-X`` tags that do not continue a ``B-X``/``I-X``.
+    """
+
+    encoding_declared: str | None = None
+    encoding_used: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def note(self, kind: str, path: PathLike, lineno: int | None, problem: str, fix: str) -> None:
+        self.counts[kind] += 1
+        if self.counts[kind] <= MAX_LOGGED:
+            more = " [further ones are only counted]" if self.counts[kind] == MAX_LOGGED else ""
+            log.warning("%s%s", where(path, lineno, problem, fix), more)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "encoding_declared": self.encoding_declared,
+            "encoding_used": self.encoding_used,
+            "warnings": {
+                kind: self.counts[kind] for kind in (*WARNING_KINDS, *sorted(self.counts))
+            },
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# bytes to lines
+
+
+BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+SNIFF_BYTES = 4096
+
+
+def _open_binary(path: PathLike) -> BinaryIO:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")  # noqa: SIM115
+
+
+def codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {encoding!r} (e.g. utf-8, latin-1, cp1252, utf-16)"
+        ) from None
+
+
+def iter_lines(
+    path: PathLike, encoding: str = "utf-8", report: ReadReport | None = None
+) -> Iterator[tuple[int, str]]:
+    """Yield ``(1-based line number, line without its line ending)``; gzip is transparent.
+
+    The bytes are decoded through a text stream (lines end at ``\\n``; a ``\\r`` before it is
+    dropped). A byte-order mark decides the encoding (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE) over
+    the declared one. A file without one whose first bytes hold NUL bytes (UTF-16/32 without a
+    mark) is rejected with the encoding to declare. A file declared in a non-Unicode encoding
+    (latin-1, cp1252, ...) whose bytes are valid UTF-8 with multibyte sequences is **decoded
+    as UTF-8**: such bytes read as latin-1 would be mojibake (``fÃ¼r``), and real latin-1 text
+    practically never forms valid UTF-8 sequences. Either way the user is told: a warning naming
+    the file and the first such line, and the count in ``report``. A file that mixes UTF-8
+    sequences with bytes that are not UTF-8 keeps its declared encoding, with the same warning.
+    """
+    report = ReadReport() if report is None else report
+    try:
+        used = choose_encoding(path, encoding, report)
+        with _open_binary(path) as raw, io.TextIOWrapper(raw, used, newline="\n") as text:
+            try:
+                for lineno, line in enumerate(text, 1):
+                    yield lineno, line.rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise decode_error(path, used) from None
+    except (gzip.BadGzipFile, EOFError) as e:
+        raise DataError(path, None, f"broken gzip file ({e})", "download it again") from None
+
+
+def choose_encoding(path: PathLike, declared: str, report: ReadReport) -> str:
+    """The encoding to decode ``path`` with (see ``iter_lines``); records both in ``report``."""
+    report.encoding_declared = declared
+    declared_codec = codec_name(declared)
+    with _open_binary(path) as fh:
+        head = fh.read(SNIFF_BYTES)
+    used = declared
+    bom = next((name for mark, name in BOMS if head.startswith(mark)), None)
+    if bom is not None:
+        used = bom
+        if not declared_codec.startswith("utf-"):
+            report.note(
+                "misdeclared_encoding",
+                path,
+                1,
+                f"starts with a {bom} byte-order mark but is declared {declared}; decoded as {bom}",
+                f"set the dataset's options: {{encoding: {bom}}}",
+            )
+    elif b"\0" in head and not declared_codec.startswith(("utf-16", "utf-32")):
+        guess = "utf-16-le" if head[1::2].count(0) > head[::2].count(0) else "utf-16-be"
+        first = head.index(b"\0")
+        raise DataError(
+            path,
+            head[:first].count(b"\n") + 1,
+            f"NUL byte at offset {first}: this looks like UTF-16 without a byte-order mark, "
+            f"not {declared}",
+            f"set the dataset's options: {{encoding: {guess}}} (or utf-32-le/-be)",
+        )
+    elif not declared_codec.startswith("utf-"):
+        used = sniff_utf8(path, declared, report)
+    report.encoding_used = used
+    return used
+
+
+def sniff_utf8(path: PathLike, declared: str, report: ReadReport) -> str:
+    """``utf-8`` if a file declared in a non-Unicode encoding is valid UTF-8 with multibyte text."""
+    utf8_lines: list[int] = []
+    other = 0
+    with _open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+                utf8_lines.append(lineno)
+            except UnicodeDecodeError:
+                other += 1
+    if not utf8_lines:
+        return declared
+    used = declared if other else "utf-8"
+    problem = (
+        f"declared {declared} but looks like UTF-8: {len(utf8_lines)} line(s) hold UTF-8 "
+        f"multibyte sequences (first here), "
+        + (
+            f"{other} other line(s) are not UTF-8; kept {declared}, those lines may be mojibake"
+            if other
+            else "no byte is invalid UTF-8; decoded as UTF-8"
+        )
+    )
+    fix = (
+        "re-encode the file consistently"
+        if other
+        else "set the dataset's options: {encoding: utf-8} to silence this"
+    )
+    report.note("misdeclared_encoding", path, utf8_lines[0], problem, fix)
+    report.counts["misdeclared_encoding"] += len(utf8_lines) - 1
+    return used
+
+
+def decode_error(path: PathLike, encoding: str) -> DataError:
+    """Locate the first undecodable byte of ``path`` (line and column) for the error message."""
+    with _open_binary(path) as fh:
+        data = fh.read()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as e:
+        before = data[: e.start].decode(encoding)
+        lineno, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        bad = data[e.start : e.end]
+        fix = (
+            "if the file is ISO-8859-1 (e.g. CoNLL-2002) set the dataset's "
+            "options: {encoding: latin-1}"
+            if codec_name(encoding).startswith("utf-8")
+            else "check the file's encoding and set the dataset's options: {encoding: ...}"
+        )
+        return DataError(
+            path, lineno, f"byte(s) {bad!r} at column {column} are not valid {encoding}", fix
+        )
+    return DataError(path, None, f"cannot be decoded as {encoding}", "check the file")
+
+
+# --------------------------------------------------------------------------------------------
+# blocks and row errors (shared by every reader)
 
 
 class RowError(ValueError):
@@ -71,47 +274,6 @@ def at_line(path: PathLike, lineno: int | None) -> Iterator[None]:
         yield
     except RowError as e:
         raise DataError(path, lineno, e.problem, e.fix) from None
-
-
-def _open_binary(path: PathLike) -> BinaryIO:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")  # noqa: SIM115
-
-
-def _check_encoding(encoding: str) -> None:
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r} (try utf-8 or latin-1)") from None
-
-
-def iter_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
-    """Yield ``(1-based line number, line without its line ending)``; gzip is transparent."""
-    _check_encoding(encoding)
-    with _open_binary(path) as fh:
-        try:
-            for lineno, raw in enumerate(fh, 1):
-                line = _decode(path, lineno, raw, encoding)
-                if lineno == 1:
-                    line = line.removeprefix("\ufeff")
-                yield lineno, line.rstrip("\r\n")
-        except (gzip.BadGzipFile, EOFError) as e:
-            raise DataError(path, None, f"broken gzip file ({e})", "download it again") from None
-
-
-def _decode(path: PathLike, lineno: int, raw: bytes, encoding: str) -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        bad = raw[e.start : e.start + 1]
-        raise DataError(
-            path,
-            lineno,
-            f"byte {bad!r} at column {e.start + 1} is not valid {encoding}",
-            "if the file is ISO-8859-1 (e.g. CoNLL-2002) set the dataset's "
-            "options: {encoding: latin-1}",
-        ) from None
 
 
 @dataclass
@@ -274,27 +436,52 @@ def read_tagged(
     encoding: str = "utf-8",
     scheme: str = "iob2",
     comment_prefix: str | None = None,
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """Shared driver of the tagging readers: blocks -> rows -> (scheme conversion) -> records.
 
-    ``parse_row`` returns ``(token, tag)``, or None for a row to skip, or raises RowError.
-    Blocks whose rows are all skipped (e.g. a lone ``-DOCSTART-``) yield no record.
+    ``parse_row`` returns ``(token, tag, number of columns)``, or None for a row to skip, or
+    raises RowError. The file's first kept row fixes the number of columns for every other row
+    (a row whose column count is None is exempt).
+    Blocks whose rows are all skipped (e.g. a lone ``-DOCSTART-``) yield no record. An ``I-X``
+    that does not continue a ``B-X``/``I-X`` is kept as is, warned about and counted.
     """
     convert_scheme([], scheme)  # reject an unknown scheme before reading
+    report = ReadReport() if report is None else report
     out = RecordList(path, "tagging", labels)
-    for block in iter_blocks(iter_lines(path, encoding), comment_prefix):
-        linenos, tokens, tags = parse_block(path, block, parse_row)
+    columns = ColumnCount()
+    for block in iter_blocks(iter_lines(path, encoding, report), comment_prefix):
+        linenos, tokens, tags = parse_block(path, block, parse_row, columns)
         if not tokens:
             continue
         tags = convert_scheme(tags, scheme)
         check_labels(path, linenos, tags, labels)
+        check_transitions(path, linenos, tags, report)
         rid = comment_value(block.comments, "sent_id") or default_id(lang, split, len(out.records))
         out.add({"id": rid, "tokens": tokens, "tags": tags}, block.start)
     return out.result()
 
 
+@dataclass
+class ColumnCount:
+    """A file's number of columns, fixed by its first token row."""
+
+    n: int | None = None
+    lineno: int | None = None
+
+    def check(self, n: int, lineno: int) -> None:
+        if self.n is None:
+            self.n, self.lineno = n, lineno
+        elif n != self.n:
+            raise RowError(
+                f"{n} columns, but the file's first token row (line {self.lineno}) has {self.n}",
+                "every token row of a file needs the same columns: fix this row, or split "
+                "the file if it joins files of different layouts",
+            )
+
+
 def parse_block(
-    path: PathLike, block: Block, parse_row: RowParser
+    path: PathLike, block: Block, parse_row: RowParser, columns: ColumnCount
 ) -> tuple[list[int], list[str], list[str]]:
     """Line numbers, tokens and tags of a block's kept rows (a RowError names its line)."""
     linenos: list[int] = []
@@ -305,6 +492,8 @@ def parse_block(
         for lineno, line in block.rows:
             parsed = parse_row(line)
             if parsed is not None:
+                if parsed[2] != columns.n and parsed[2] is not None:
+                    columns.check(parsed[2], lineno)
                 linenos.append(lineno)
                 tokens.append(parsed[0])
                 tags.append(parsed[1])
@@ -313,11 +502,30 @@ def parse_block(
     return linenos, tokens, tags
 
 
+def check_transitions(
+    path: PathLike, linenos: Sequence[int], tags: Sequence[str], report: ReadReport
+) -> None:
+    """Warn about (and count) each ``I-X`` that does not follow ``B-X`` or ``I-X`` (IOB2)."""
+    prev = ""
+    for lineno, tag in zip(linenos, tags, strict=True):
+        if tag.startswith("I-") and prev not in (tag, "B-" + tag[2:]):
+            after = f"follows {prev!r}" if prev else "starts the sentence"
+            report.note(
+                "invalid_iob2_transition",
+                path,
+                lineno,
+                f"{tag!r} {after}: in IOB2 an I- tag continues a B-/I- chunk of its type",
+                "kept as is, scorers read it as a chunk start; if the file is IOB1, set the "
+                "dataset's options: {scheme: iob1}",
+            )
+        prev = tag
+
+
 # --------------------------------------------------------------------------------------------
 # row parsers, one per tagging format
 
 
-def conllu_row(line: str) -> TokenTag | None:
+def conllu_row(line: str) -> Row | None:
     cols = tab_columns(line, (10,), "10 tab-separated CoNLL-U columns")
     if not CONLLU_ID.fullmatch(cols[0]):
         raise RowError(
@@ -326,10 +534,10 @@ def conllu_row(line: str) -> TokenTag | None:
     if not cols[0].isdigit():
         return None  # multiword-token range or empty node: not a syntactic word of the sentence
     check_upos(cols[3])
-    return cols[1], cols[3]
+    return cols[1], cols[3], len(cols)
 
 
-def conll_row(line: str, strip_control_chars: bool = True) -> TokenTag | None:
+def conll_row(line: str, strip_control_chars: bool = True) -> Row | None:
     cols = SPACES.split(line.strip(" \t"))
     if cols[0] == DOCSTART:
         return None
@@ -339,22 +547,25 @@ def conll_row(line: str, strip_control_chars: bool = True) -> TokenTag | None:
             "each token line needs the token first and the NER tag last",
         )
     check_ner_tag(cols[-1])
-    token = clean_token(cols[0]) if strip_control_chars else cols[0]
-    return token, cols[-1]
+    if cols[0].isprintable():
+        return cols[0], cols[-1], len(cols)
+    # a stray control byte (Dutch CoNLL-2002: 0x81, 431 train rows) may have eaten the separator
+    # before the POS column: such a row is not held to the file's column count
+    return clean_token(cols[0]) if strip_control_chars else cols[0], cols[-1], None
 
 
-def wikiann_row(line: str) -> TokenTag:
+def wikiann_row(line: str) -> Row:
     cols = tab_columns(line, (2, 3), "'index<TAB>token<TAB>tag' or 'token<TAB>tag'")
     if len(cols) == 3 and not cols[0].isdigit():
         raise RowError(f"first column {cols[0]!r} is not a token index")
     check_ner_tag(cols[-1])
-    return cols[-2], cols[-1]
+    return cols[-2], cols[-1], len(cols)
 
 
-def uner_row(line: str) -> TokenTag:
+def uner_row(line: str) -> Row:
     cols = tab_columns(line, (5,), "5 tab-separated columns (index, token, tag, extra, annotator)")
     check_ner_tag(cols[2])
-    return cols[1], cols[2]
+    return cols[1], cols[2], len(cols)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +579,7 @@ def read_conllu(
     split: str,
     labels: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """UD CoNLL-U: FORM/UPOS per word; multiword ranges and empty nodes skipped."""
     return read_tagged(
@@ -378,6 +590,7 @@ def read_conllu(
         labels=labels,
         encoding=encoding,
         comment_prefix="#",
+        report=report,
     )
 
 
@@ -390,6 +603,7 @@ def read_conll(
     encoding: str = "utf-8",
     scheme: str = "iob2",
     strip_control_chars: bool = True,
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """CoNLL-2002/2003 NER (``encoding: latin-1`` for 2002, ``scheme: iob1`` for 2003)."""
     return read_tagged(
@@ -400,6 +614,7 @@ def read_conll(
         labels=labels,
         encoding=encoding,
         scheme=scheme,
+        report=report,
     )
 
 
@@ -412,10 +627,18 @@ def read_wikiann(
     encoding: str = "utf-8",
     scheme: str = "iob2",
     strip_lang_prefix: bool = True,
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """WikiANN; ``en:Token`` prefixes (Rahimi et al. files) are stripped, see ``strip_prefix``."""
     records = read_tagged(
-        path, wikiann_row, lang=lang, split=split, labels=labels, encoding=encoding, scheme=scheme
+        path,
+        wikiann_row,
+        lang=lang,
+        split=split,
+        labels=labels,
+        encoding=encoding,
+        scheme=scheme,
+        report=report,
     )
     return strip_prefix(records) if strip_lang_prefix else records
 
@@ -446,6 +669,7 @@ def read_uner(
     labels: Sequence[str] | None = None,
     encoding: str = "utf-8",
     scheme: str = "iob2",
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """Universal NER IOB2 TSV (five columns, ``#`` comments, ``# sent_id`` ids)."""
     return read_tagged(
@@ -457,6 +681,7 @@ def read_uner(
         encoding=encoding,
         scheme=scheme,
         comment_prefix="#",
+        report=report,
     )
 
 
@@ -488,12 +713,13 @@ def read_sib200(
     labels: Sequence[str] | None = None,
     encoding: str = "utf-8",
     labels_file: PathLike | None = None,
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """SIB-200 TSV; ids are the ``index_id`` (shared by the translations of one sentence)."""
     found = find_labels_file(path, labels_file)
     allowed = set(read_label_list(found)) if found is not None else None
     out = RecordList(path, "classification", labels)
-    lines = iter_lines(path, encoding)
+    lines = iter_lines(path, encoding, report)
     check_sib200_header(path, next(lines, None))
     for lineno, line in lines:
         if not line.strip():
@@ -533,8 +759,11 @@ def read_common_jsonl(
     split: str,
     labels: Sequence[str] | None = None,
     kind: Kind | None = None,
+    report: ReadReport | None = None,
 ) -> list[Record]:
     """Common-schema JSONL; ``kind`` (tagging/classification) is inferred when not given."""
+    if report is not None:
+        report.encoding_declared = report.encoding_used = "utf-8"
     kind = kind or infer_kind(path)
     records = read_jsonl(path, kind, labels)
     if not records:
@@ -583,7 +812,7 @@ def reader_options(fmt: str) -> list[str]:
     return [
         name
         for name, p in params.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("lang", "split")
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("lang", "split", "report")
     ]
 
 
@@ -593,12 +822,23 @@ def get_reader(fmt: str) -> Reader:
     return READERS[fmt]
 
 
-def read_file(fmt: str, path: PathLike, *, lang: str, split: str, **options: Any) -> list[Record]:
-    """Read ``path`` in format ``fmt`` into common-schema records (``options`` go to the reader)."""
+def read_file(
+    fmt: str,
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    report: ReadReport | None = None,
+    **options: Any,
+) -> list[Record]:
+    """Read ``path`` in format ``fmt`` into common-schema records (``options`` go to the reader).
+
+    ``report`` collects what the reader warned about (see ``ReadReport``).
+    """
     reader = get_reader(fmt)
     unknown = sorted(set(options) - set(reader_options(fmt)))
     if unknown:
         raise ValueError(
             f"format {fmt!r} does not take option(s) {unknown}; it takes {reader_options(fmt)}"
         )
-    return reader(path, lang=lang, split=split, **options)
+    return reader(path, lang=lang, split=split, report=report, **options)

@@ -5,6 +5,9 @@ translation, the engine's version, the date it was made and a JSON provenance ob
 ``put`` is its own committed transaction, so a run that fails or is killed keeps every sentence it
 finished and the next run asks the engine only for the rest.
 
+A file that is not a readable SQLite database raises ``CorruptCacheError`` naming the file and
+the fix (move it away; the translations it held are redone, the run resumes from then on).
+
 Several Snakemake jobs (one per target language) may share one cache file: SQLite serialises the
 writers, and a busy timeout makes a writer wait for the lock instead of failing. WAL mode needs a
 local file system with working shared memory; on NFS/Lustre set ``translate.cache.journal_mode:
@@ -38,6 +41,10 @@ CREATE TABLE IF NOT EXISTS translations (
     PRIMARY KEY (engine, src_lang, tgt_lang, src_text)
 )
 """
+
+
+class CorruptCacheError(sqlite3.DatabaseError):
+    """The cache file is not a readable SQLite database (truncated, overwritten, not SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,12 @@ class TranslationCache:
         self.path = Path(cfg.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=cfg.busy_timeout, isolation_level=None)
-        self._db.execute(f"PRAGMA busy_timeout = {int(cfg.busy_timeout * 1000)}")
-        self._retry(self._init_schema)
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {int(cfg.busy_timeout * 1000)}")
+            self._retry(self._init_schema)
+        except BaseException:
+            self._db.close()
+            raise
 
     def _init_schema(self) -> None:
         mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
@@ -116,6 +127,19 @@ class TranslationCache:
                     ) from e
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
+            except sqlite3.DatabaseError as e:  # not OperationalError: the file itself is bad
+                raise self._corrupt(e) from e
+
+    def _corrupt(self, e: sqlite3.DatabaseError) -> CorruptCacheError:
+        side = ", ".join(
+            f"{self.path}{s}" for s in ("-wal", "-shm") if Path(f"{self.path}{s}").exists()
+        )
+        return CorruptCacheError(
+            f"{self.path}: the translation cache is unreadable ({e}); delete it or move it away "
+            f"(mv {self.path} {self.path}.corrupt{'; also remove ' + side if side else ''}) and "
+            "re-run: the translations it held are redone, and the new cache resumes sentence by "
+            "sentence from then on"
+        )
 
     def __enter__(self) -> TranslationCache:
         return self

@@ -1,0 +1,99 @@
+"""Corrupt candidate files: the pool names the file and the fix (re-train that candidate)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xlt.io import DataError, write_jsonl
+from xlt.pool import build_pool
+
+LANGS = ("en", "de")
+
+
+def candidate(root: Path, seed: int) -> tuple[Path, Path, Path]:
+    """A tiny classification candidate as finetune writes it (metrics.json written last)."""
+    folder = root / "candidates" / "sib" / "zs" / "hp0" / f"seed{seed}"
+    folder.mkdir(parents=True)
+    np.savez(folder / "features.npz", langs=np.array(LANGS), features=np.ones((2, 4)))
+    preds = {"labels": ["a", "b"], "dev": {lang: ["a", "b"] for lang in LANGS}}
+    (folder / "predictions.json").write_text(json.dumps(preds))
+    score = {"accuracy": 0.5}
+    metrics = {
+        "method": "zs",
+        "hp": "hp0",
+        "lr": 1e-3,
+        "epochs": 1,
+        "batch_size": 8,
+        "seed": seed,
+        "main_metric": "accuracy",
+        "scores": {lang: {"dev": score, "test": score} for lang in LANGS},
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder / "metrics.json", folder / "predictions.json", folder / "features.npz"
+
+
+def pool(root: Path, files: list[tuple[Path, Path, Path]]):
+    dev = {}
+    for lang in LANGS:
+        dev[lang] = str(root / f"{lang}.jsonl")
+        write_jsonl(
+            dev[lang],
+            [{"id": "1", "text": "x", "label": "a"}, {"id": "2", "text": "y", "label": "b"}],
+        )
+    metrics, preds, feats = (list(map(str, column)) for column in zip(*files, strict=True))
+    return build_pool(
+        "classification",
+        metrics,
+        preds,
+        feats,
+        dev,
+        None,
+        {},
+        str(root / "p.parquet"),
+        str(root / "p.npz"),
+    )
+
+
+def test_intact_candidates_pool(tmp_path: Path) -> None:
+    table = pool(tmp_path, [candidate(tmp_path, 1), candidate(tmp_path, 2)])
+    assert len(table) == 4 and set(table["dev"]) == {0.5}
+
+
+@pytest.mark.parametrize(
+    ("which", "damage", "problem"),
+    [
+        (0, b'{"method": "zs", "hp": "hp0", "lr"', "invalid JSON"),
+        (0, b"\x00\xff\xfe garbage", "not UTF-8 text"),
+        (0, b'{"method": "zs"}', "lacks ['hp', 'lr'"),
+        (0, b"[]", "expected a JSON object"),
+        (1, b"", "invalid JSON"),
+        (2, b"PK\x03\x04 truncated", "unreadable features"),
+    ],
+)
+def test_corrupt_candidate_file_names_the_file_and_the_fix(
+    tmp_path: Path, which: int, damage: bytes, problem: str
+) -> None:
+    good, bad = candidate(tmp_path, 1), candidate(tmp_path, 2)
+    bad[which].write_bytes(damage)
+    fix = f"delete the candidate directory {bad[which].parent} and re-run snakemake"
+    with pytest.raises(
+        DataError, match=re.escape(str(bad[which])) + f".*{re.escape(problem)}.*{re.escape(fix)}"
+    ):
+        pool(tmp_path, [good, bad])
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_candidate_missing_a_language_names_it(tmp_path: Path) -> None:
+    files = candidate(tmp_path, 1)
+    metrics = json.loads(files[0].read_text())
+    del metrics["scores"]["de"]
+    files[0].write_text(json.dumps(metrics))
+    with pytest.raises(
+        DataError, match=re.escape(str(files[0])) + ".*no dev 'accuracy' score for 'de'"
+    ):
+        pool(tmp_path, [files])
