@@ -48,6 +48,7 @@ def test_pivot_dev_uses_the_most_similar_pivot_and_says_which(pool):
     assert (pick, pivot) == (1, "nl")  # de's closest pivot (syntax) is nl, whose best is 1
     pick, pivot = bl.pivot_dev(pool, ALL, "de", ["ar", "nl", "zh"], "learned")
     assert pivot == "ar" and pick == 3  # learned vectors put ar closest to de
+    assert bl.pivot_dev(pool, ALL, "de", ["ar", "nl", "zh"]) == (1, "nl")  # default: syntax
     with pytest.raises(ValueError, match="no candidate language"):
         bl.pivot_dev(pool, ALL, "de", ["de"], "syntax")
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
+import shutil
+
 import numpy as np
 import pytest
 
+from xlt.select import baselines
 from xlt.select.langvec import (
+    DEFAULT_SIMILARITY,
     ISO639_3,
+    LEARNED_SHA256,
+    _lang2vec_file,
     iso639_3,
     language_matrix,
     language_vector,
     learned_table,
+    load_learned,
     most_similar,
 )
+from xlt.select.lms import LMSConfig
 
 PAPER_LANGS = ["ar", "de", "es", "nl", "zh", "bg", "da", "fa", "hi", "hu", "it", "pt", "ro", "sk",
                "sl", "sv", "vi", "ru", "tr"]  # fmt: skip
@@ -72,3 +81,32 @@ def test_most_similar_excludes_the_target():
     assert most_similar("de", pivots, "learned") != "de"
     with pytest.raises(ValueError, match="no candidate language"):
         most_similar("de", ["de"], "syntax")
+
+
+def test_similarity_defaults_to_syntax_everywhere():
+    assert DEFAULT_SIMILARITY == "syntax" == LMSConfig().similarity
+    for fn in (most_similar, baselines.pivot_dev):
+        assert inspect.signature(fn).parameters["feature_set"].default == "syntax", fn
+    pivots = ["ar", "nl", "zh"]  # learned puts ar closest to de, syntax nl
+    assert most_similar("de", pivots, "learned") == "ar"
+    assert most_similar("de", pivots) == most_similar("de", pivots, "syntax") == "nl"
+
+
+def test_learned_file_is_the_pinned_one_and_loads():
+    path = _lang2vec_file("data/learned.npy")
+    table = load_learned(path)
+    assert len(LEARNED_SHA256) == 64 and table.keys() == learned_table().keys()
+
+
+def test_tampered_learned_file_is_not_unpickled(tmp_path, monkeypatch):
+    bad = tmp_path / "learned.npy"
+    shutil.copyfile(_lang2vec_file("data/learned.npy"), bad)
+    with open(bad, "ab") as fh:
+        fh.write(b"\0")
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("a file with the wrong SHA-256 was unpickled")
+
+    monkeypatch.setattr(np, "load", no_load)
+    with pytest.raises(ValueError, match=r"learned\.npy: SHA-256 .* differs .*lang2vec==1\.1\.2"):
+        load_learned(bad)

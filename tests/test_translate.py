@@ -178,6 +178,22 @@ def test_chinese_is_cut_into_words_by_jieba():
     assert tokenize("हिन्दी 北京大学", "zh") == ["हि", "न्", "दी", "北京大学"]  # marks stay attached
 
 
+def test_translate_segment_false_gives_characters_in_every_engine(tmp_path):
+    tsv = tmp_path / "zh.tsv"
+    tsv.write_text("s0\t北京大学\n", encoding="utf-8")
+    for segment, tokens in ((True, ("北京大学",)), (False, ("北", "京", "大", "学"))):
+        cfg = TranslateConfig.from_config(
+            {"engine": "file", "file": {"path": str(tsv)}, "segment": segment}
+        )
+        [t] = make_translator(cfg, tgt="zh").translate(items(1), "en", "zh")
+        assert t.tokens == tokens
+        with TranslationCache(tmp_path / "c.sqlite") as cache:
+            cache.put("googletrans", "en", "zh", "sentence 0 .", "北京大学", "4.0.2", {})
+            engine = GoogletransTranslator(fast_cfg(), transport=FakeTransport())
+            [hit] = translate_cached(engine, items(1), "en", "zh", cache, segment)
+        assert hit.cached and hit.tokens == tokens
+
+
 def test_split_text_respects_the_limit_and_keeps_the_text():
     text = " ".join(f"Sentence number {i} is here." for i in range(40))
     pieces = split_text(text, 100)

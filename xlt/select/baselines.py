@@ -6,8 +6,9 @@ always the chosen candidate's *target test* score (:func:`test_score`). Ties go 
 candidate in the given order.
 
 - En-Dev: best source-language dev score.
-- Pivot-Dev: best dev score in the pivot most similar to the target (cosine of lang2vec vectors;
-  the target itself is excluded), with the pivot used.
+- Pivot-Dev: best dev score in the pivot most similar to the target (cosine of lang2vec vectors,
+  ``syntax`` by default as the workflow's ``lms.similarity``; the target itself is excluded), with
+  the pivot used.
 - k-Target (100-Target): best score on k random target dev examples, re-scored from the per-example
   statistics, over several seeded draws (the reported score is the mean over draws). A dev set of
   at most k examples is used whole (every draw is then the same: All-Target).
@@ -23,7 +24,7 @@ import numpy as np
 
 from ..metrics import score_from_stats
 from ..pool import Pool
-from .langvec import most_similar
+from .langvec import DEFAULT_SIMILARITY, most_similar
 
 
 def _argmax(values: np.ndarray, cands: np.ndarray) -> int:
@@ -53,10 +54,11 @@ def pivot_dev(
     cands: np.ndarray,
     target: str,
     pivots: Sequence[str],
-    feature_set: str = "learned",
+    feature_set: str = DEFAULT_SIMILARITY,
     dev: np.ndarray | None = None,
 ) -> tuple[int, str]:
-    """Pivot-Dev: (pick, pivot) — best dev score in the pivot most similar to the target."""
+    """Pivot-Dev: (pick, pivot) — best dev score in the pivot most similar to the target
+    (similarity: cosine of ``feature_set`` lang2vec vectors, ``syntax`` unless told)."""
     available = [p for p in pivots if p in pool.langs and p != target]
     pivot = most_similar(target, available, feature_set)
     return dev_pick(pool, cands, pivot, dev), pivot

@@ -4,7 +4,9 @@ Three feature sets:
 
 - ``learned``: the 512-d vectors of Malaviya et al. (2017) shipped with lang2vec as
   ``data/learned.npy`` (a pickled dict ISO 639-3 code -> vector; the key ``langs`` is metadata).
-  lang2vec's own loader for this set breaks on modern numpy, so the file is read here directly.
+  lang2vec's own loader for this set breaks on modern numpy, so the file is read here directly --
+  and, since unpickling can run code, only when its SHA-256 is the one of lang2vec 1.1.2's file
+  (:data:`LEARNED_SHA256`).
   English (``eng``) has *no* learned vector: it is the source language and never a pivot or target
   of the scorer, and asking for it is an error.
 - ``syntax``: the 103-d URIEL syntax features, taken from lang2vec's ``syntax_knn`` set (typological
@@ -19,10 +21,15 @@ per feature set (``learned`` knows the macro-language members ``arb``, ``zho``, 
 ``ara``/``fas``). :data:`ISO639_3` is an explicit map; a language outside it, or one without a
 vector in the requested set, raises a :class:`ValueError` naming the language, the feature set and
 the fix. Nothing ever falls back to a placeholder (lang2vec's -1) vector.
+
+Language *similarity* (:func:`most_similar`, the Pivot-Dev pivot) uses ``syntax`` by default
+(:data:`DEFAULT_SIMILARITY`, as the workflow's ``lms.similarity``): it picks the paper's pivots for
+9 of 10 POS targets.
 """
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,6 +38,10 @@ from pathlib import Path
 import numpy as np
 
 FEATURE_SETS = ("learned", "syntax", "none")
+#: the lang2vec set that decides which language is most similar to a target (Pivot-Dev)
+DEFAULT_SIMILARITY = "syntax"
+#: SHA-256 of ``lang2vec/data/learned.npy`` in lang2vec 1.1.2 (a pickle: loaded only if it matches)
+LEARNED_SHA256 = "c4291e75e50312e631cc97fe547e2622e010c45d69ae0dee44155ddd881ea23b"
 
 #: ISO 639-1 (project) -> ISO 639-3 (lang2vec) code, chosen so that each language has a ``learned``
 #: vector where lang2vec has one (Arabic -> Standard Arabic ``arb``, Persian -> Iranian Persian
@@ -101,11 +112,25 @@ def _lang2vec():
     return module
 
 
+def load_learned(path: str | Path, sha256: str = LEARNED_SHA256) -> dict[str, np.ndarray]:
+    """The learned vectors of a ``learned.npy`` file, unpickled only if its SHA-256 is ``sha256``."""
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise ValueError(
+            f"{path}: SHA-256 {digest} differs from {sha256}, that of lang2vec 1.1.2's "
+            "learned.npy; the file is a pickle (loading it can run code), so it is not loaded. "
+            "Reinstall the pinned package (pip install --force-reinstall lang2vec==1.1.2) or use "
+            "lang_features: syntax or none"
+        )
+    raw = np.load(path, allow_pickle=True).item()
+    return {str(k): np.asarray(v, dtype=np.float32) for k, v in raw.items() if k != "langs"}
+
+
 @lru_cache(maxsize=1)
 def learned_table() -> dict[str, np.ndarray]:
     """lang2vec's learned vectors: ISO 639-3 code -> 512-d float32 vector (read once)."""
-    raw = np.load(_lang2vec_file("data/learned.npy"), allow_pickle=True).item()
-    return {str(k): np.asarray(v, dtype=np.float32) for k, v in raw.items() if k != "langs"}
+    return load_learned(_lang2vec_file("data/learned.npy"))
 
 
 @lru_cache(maxsize=256)
@@ -160,10 +185,13 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
 
 
-def most_similar(target: str, candidates: Sequence[str], feature_set: str = "learned") -> str:
+def most_similar(
+    target: str, candidates: Sequence[str], feature_set: str = DEFAULT_SIMILARITY
+) -> str:
     """The language of ``candidates`` (the target itself excluded) most similar to ``target``.
 
-    Similarity is the cosine of lang2vec vectors; ties go to the first candidate in order.
+    Similarity is the cosine of lang2vec vectors of ``feature_set`` (``syntax`` by default, the
+    workflow's ``lms.similarity``; or ``learned``); ties go to the first candidate in order.
     """
     pool = [c for c in candidates if c != target]
     if not pool:

@@ -23,8 +23,10 @@ finished sentence is committed at once, so a failed or interrupted run resumes w
 Tokenisation (:func:`tokenize`) turns a translated text into tagging tokens the way the tagging
 data are tokenised: whitespace, then every punctuation/symbol character is a token of its own
 (except ``-``/``'``/``’`` inside a word and ``.``/``,`` inside a number); in unspaced scripts
-(``zh``, ``ja``, ``th``, ... see :data:`UNSPACED`) every character is a token except runs of ASCII
-letters/digits, which stay whole (as in WikiANN's character-tokenised Chinese).
+(``zh``, ``ja``, ``th``, ... see :data:`UNSPACED`) runs of ASCII letters/digits stay whole, and
+every other run of letters is cut into words by a word segmenter where :data:`SEGMENTERS` has one
+(Chinese: ``jieba``), else into single characters (as in WikiANN's character-tokenised Chinese;
+``segment=False`` gives characters for Chinese too).
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ import random
 import re
 import time
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -193,13 +197,45 @@ def _ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def tokenize(text: str, lang: str, unspaced: Iterable[str] = UNSPACED) -> list[str]:
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    """jieba with its dictionary loaded (about 1 s; the first use ever also writes jieba's cache
+    to the temporary directory) and its chatter silenced."""
+    try:
+        with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
+            warnings.simplefilter("ignore")
+            import jieba
+    except ImportError:
+        raise ImportError(
+            "Chinese word segmentation needs jieba (pip install jieba==0.42.1, an xlt dependency)"
+        ) from None
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _jieba_words(run: str) -> list[str]:
+    return _jieba().lcut(run, HMM=True)
+
+
+#: word segmenters of unspaced languages (base language code -> function cutting a run of
+#: letters into words); unspaced languages without one are split into characters
+SEGMENTERS: dict[str, Callable[[str], list[str]]] = {"zh": _jieba_words}
+
+
+def tokenize(
+    text: str, lang: str, unspaced: Iterable[str] = UNSPACED, segment: bool = True
+) -> list[str]:
     """Split a translation into tagging tokens (see the module docstring for the rules).
 
     Combining marks (Devanagari vowel signs, Arabic harakat) stay with their base character, so
-    Hindi and Arabic words are never split inside.
+    Hindi and Arabic words are never split inside. In an unspaced language, runs of letters other
+    than ASCII go to the language's word segmenter (:data:`SEGMENTERS`) when ``segment`` is on,
+    else become one token per character.
     """
-    per_char = lang.split("-")[0].lower() in set(unspaced)
+    base = lang.split("-")[0].lower()
+    per_char = base in set(unspaced)
+    words = SEGMENTERS.get(base) if per_char and segment else None
     out: list[str] = []
     for chunk in text.split():
         cur = ""
@@ -213,25 +249,39 @@ def tokenize(text: str, lang: str, unspaced: Iterable[str] = UNSPACED) -> list[s
                 if joins_word or joins_num:
                     cur += ch
                 else:
-                    if cur:
-                        out.append(cur)
+                    _flush(cur, out, words)
                     out.append(ch)
                     cur = ""
             elif per_char and not _ascii_alnum(ch):
-                if cur:
-                    out.append(cur)
-                cur = ch  # one character (plus any combining marks that follow)
-                if not (nxt and _is_mark(nxt)):
+                if cur and (words is None or _ascii_alnum(cur[0])):
+                    _flush(cur, out, words)
+                    cur = ""
+                cur += ch  # a character (plus any combining marks that follow)
+                if words is None and not (nxt and _is_mark(nxt)):
                     out.append(cur)
                     cur = ""
             else:
-                if per_char and cur and not _ascii_alnum(cur[-1]) and not _is_mark(cur[-1]):
-                    out.append(cur)
+                if per_char and cur and not _ascii_alnum(cur[0]):  # a run of unspaced letters
+                    _flush(cur, out, words)
                     cur = ""
                 cur += ch
-        if cur:
-            out.append(cur)
+        _flush(cur, out, words)
     return out
+
+
+def _flush(cur: str, out: list[str], words: Callable[[str], list[str]] | None) -> None:
+    """Append the pending token ``cur``; a run of unspaced letters is cut by ``words``."""
+    if not cur:
+        return
+    if words is None or _ascii_alnum(cur[0]):
+        out.append(cur)
+        return
+    first = len(out)
+    for w in filter(None, words(cur)):
+        if len(out) > first and _is_mark(w[0]):
+            out[-1] += w  # combining marks stay with their letter
+        else:
+            out.append(w)
 
 
 def detokenize(tokens: Sequence[str], lang: str, unspaced: Iterable[str] = UNSPACED) -> str:
@@ -432,10 +482,12 @@ class GoogletransTranslator:
         cfg: GoogletransConfig | None = None,
         transport: Transport | None = None,
         rng: random.Random | None = None,
+        segment: bool = True,
     ):
         self.cfg = cfg or GoogletransConfig()
         self.transport = transport
         self.rng = rng or random.Random()
+        self.segment = segment  # tokenize(..., segment=): words or characters for zh
         self.version = package_version("googletrans")
 
     def code(self, lang: str) -> str:
@@ -504,7 +556,8 @@ class GoogletransTranslator:
             "dest_code": self.code(tgt),
             "pieces": len(pieces),
         }
-        tr = Translation(item.id, text, tuple(tokenize(text, tgt)), self.name, prov)
+        tokens = tuple(tokenize(text, tgt, segment=self.segment))
+        tr = Translation(item.id, text, tokens, self.name, prov)
         if on_result is not None:
             on_result(item, tr)
         return tr
@@ -581,10 +634,10 @@ class FileTranslator:
     name = "file"
     cacheable = False
 
-    def __init__(self, path: str | Path, key: str = "id"):
+    def __init__(self, path: str | Path, key: str = "id", segment: bool = True):
         if key not in ("id", "text"):
             raise ValueError(f"translate.file.key must be 'id' or 'text', got {key!r}")
-        self.path, self.key = Path(path), key
+        self.path, self.key, self.segment = Path(path), key, segment
         if not self.path.exists():
             raise TranslationError(
                 f"{self.path}: translation file not found (translate.file.path; write one line "
@@ -654,7 +707,8 @@ class FileTranslator:
         out = []
         for it, k in zip(todo, keys, strict=True):
             text, tokens = self.entries[k]
-            tr = Translation(it.id, text, tokens or tuple(tokenize(text, tgt)), self.name, prov)
+            tokens = tokens or tuple(tokenize(text, tgt, segment=self.segment))
+            tr = Translation(it.id, text, tokens, self.name, prov)
             if on_result is not None:
                 on_result(it, tr)
             out.append(tr)
@@ -677,6 +731,9 @@ class TranslateConfig:
     )
     googletrans: GoogletransConfig = field(default_factory=GoogletransConfig)
     file: FileConfig = field(default_factory=FileConfig)
+    # tokenisation of translations in unspaced languages with a word segmenter (zh: jieba):
+    # words (true) or one token per character (false, as WikiANN's Chinese)
+    segment: bool = True
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> TranslateConfig:
@@ -733,9 +790,9 @@ def make_translator(
             f"use noise 'none' with {cfg.engine}"
         )
     if cfg.engine == "googletrans":
-        return GoogletransTranslator(cfg.googletrans, transport)
+        return GoogletransTranslator(cfg.googletrans, transport, segment=cfg.segment)
     if cfg.engine == "file":
-        return FileTranslator(cfg.file.resolve(src, tgt, dataset), cfg.file.key)
+        return FileTranslator(cfg.file.resolve(src, tgt, dataset), cfg.file.key, cfg.segment)
     raise ValueError(f"unknown translation engine {cfg.engine!r}; expected one of {ENGINES}")
 
 
@@ -745,12 +802,14 @@ def translate_cached(
     src: str,
     tgt: str,
     cache: TranslationCache | None,
+    segment: bool = True,
 ) -> list[Translation]:
     """Translate ``items``, serving finished sentences from ``cache`` and committing new ones.
 
     Only cacheable engines use the cache (the key is engine, languages and source text; equal
     texts are translated once). On a :class:`TranslationError` everything finished is already
-    committed, so calling again resumes.
+    committed, so calling again resumes. Cached texts are tokenised with ``segment`` (see
+    :func:`tokenize`).
     """
     todo = as_items(items, src)
     if cache is None or not translator.cacheable:
@@ -796,7 +855,7 @@ def translate_cached(
                 Translation(
                     it.id,
                     hit.text,
-                    tuple(tokenize(hit.text, tgt)),
+                    tuple(tokenize(hit.text, tgt, segment=segment)),
                     translator.name,
                     hit.provenance,
                     cached=True,
@@ -854,7 +913,7 @@ def translate_dataset(
         cache_cfg = cache if isinstance(cache, CacheConfig) else CacheConfig.from_config(cache)
         cache_path = cache_cfg.path
         with TranslationCache(cache_cfg) as db:
-            trs = translate_cached(translator, items, src, tgt, db)
+            trs = translate_cached(translator, items, src, tgt, db, cfg.segment)
     else:
         trs = translator.translate(items, src, tgt)
     dates = sorted(str(t.provenance.get("date", "")) for t in trs)
