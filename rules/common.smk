@@ -197,8 +197,10 @@ def translate_params(wildcards):
         levels = TRANSLATE.get("noise_levels")
         if levels and wildcards.noise in levels:
             cfg["noise_levels"] = {wildcards.noise: levels[wildcards.noise]}
-    elif engine in TRANSLATE:
-        cfg[engine] = TRANSLATE[engine]
+    else:
+        cfg["segment"] = TRANSLATE.get("segment", True)
+        if engine in TRANSLATE:
+            cfg[engine] = TRANSLATE[engine]
     return cfg
 
 
