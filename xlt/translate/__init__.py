@@ -37,7 +37,7 @@ from .backends import (
     translate_dataset,
     translation_records,
 )
-from .cache import CacheConfig, TranslationCache
+from .cache import CacheConfig, CorruptCacheError, TranslationCache
 from .project import (
     STRATEGIES,
     ProjectionPolicy,
@@ -62,6 +62,7 @@ __all__ = [
     "STRATEGIES",
     "AlignConfig",
     "CacheConfig",
+    "CorruptCacheError",
     "FileConfig",
     "FileTranslator",
     "GoogletransConfig",
