@@ -28,3 +28,10 @@ def test_candidate_step_times_the_training_loop(capsys):
     assert step["steps"] == 4 and abs(step["tokens_per_s"] - step["sequences_per_s"] * 128) < 128
     assert step["parameters"] > 0 and step["final_loss"] > 0
     assert "(d) one paper-size candidate" in capsys.readouterr().out
+
+
+def test_iwda_step_is_timed_against_a_zero_shot_step(capsys):
+    step = main(["--iwda-step", "--quick", "--threads", "1"])["iwda_step"]
+    assert step["zero_shot_step_s"] > 0 and step["iwda_step_s"] > 0 and step["ratio"] > 0
+    assert step["iw_estimation_s"] > 0 and step["steps"] == 3
+    assert "(f) IWDA step vs zero-shot step" in capsys.readouterr().out

@@ -213,6 +213,57 @@ def print_candidate_step(r: dict) -> None:
     print(f"    {r['steps_per_s']} steps/s, {r['sequences_per_s']} sequences/s, {r['tokens_per_s']} tokens/s; peak GPU memory {r['peak_gpu_mem_gb']} GB")  # fmt: skip
 
 
+def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, warmup: int = 3, k: int = 9) -> dict:  # fmt: skip
+    """Cost of one IWDA step (source step + target forward + critic update with gradient penalty +
+    λ·W₁ through the model + importance-weight update) relative to one zero-shot step on the same
+    source batches and model (a tiny BERT sentence classifier of the default size, critic 2048
+    wide, fp32 CPU, both timed in this one run through the one training loop); and the time of
+    importance-weight estimation (confusion matrix, target distribution, QP, shrinkage) from 10k
+    source and 10k target predictions over ``k`` classes."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from .methods.iwda import IWDA, IWDAConfig, LabelShift, label_shift
+    from .train.loop import LoopConfig, train
+
+    size = TinyBertConfig()
+    cfg = BertConfig(vocab_size=size.vocab_size, hidden_size=size.hidden_size, num_hidden_layers=size.layers, num_attention_heads=size.heads, intermediate_size=size.intermediate_size, num_labels=3)  # fmt: skip
+    gen = torch.Generator().manual_seed(1)
+    ids = lambda: torch.randint(5, cfg.vocab_size, (batch_size, seq_len), generator=gen)  # noqa: E731
+    source = [{"input_ids": (x := ids()), "attention_mask": torch.ones_like(x), "labels": torch.randint(0, 3, (batch_size,), generator=gen)} for _ in range(warmup + steps)]  # fmt: skip
+    target = [{"input_ids": (x := ids()), "attention_mask": torch.ones_like(x)} for _ in range(warmup + steps)]  # fmt: skip
+    shift = LabelShift(np.full(3, 1 / 3), np.eye(3) / 3, np.array([0.2, 0.3, 0.5]), np.ones(3), np.ones(3), True)  # fmt: skip
+    loop = LoopConfig(lr=1e-5, device="cpu")
+    res = {}
+    for name in ("zero_shot", "iwda"):
+        torch.manual_seed(1)
+        model = BertForSequenceClassification(cfg)
+        hooks: list[Hook] = [_StepTimer(warmup)]
+        if name == "iwda":
+            hooks.insert(0, IWDA(lambda _e: target, IWDAConfig(), shift, token_level=False))
+        state = train(model, lambda _e: source, warmup + steps, loop, hooks=hooks, desc=f"{name}-step")  # fmt: skip
+        res[f"{name}_step_s"] = round(state.extra["timed_seconds"] / steps, 5)
+    rng = np.random.default_rng(1)
+    gold, tgt = rng.integers(0, k, 10_000), rng.integers(0, k, 10_000)
+    pred = np.where(rng.random(10_000) < 0.8, gold, rng.integers(0, k, 10_000))
+    t0 = time.perf_counter()
+    label_shift("iwda", pred, gold, tgt, k)
+    return {
+        **res,
+        "ratio": round(res["iwda_step_s"] / res["zero_shot_step_s"], 2),
+        "iw_estimation_s": round(time.perf_counter() - t0, 4),
+        "iw_classes": k,
+        "steps": steps,
+        "batch": f"{batch_size} x {seq_len} per domain",
+        "model": f"BERT hidden {size.hidden_size}, {size.layers} layers, critic 2048 wide",
+    }
+
+
+def print_iwda_step(r: dict) -> None:
+    print(f"(f) IWDA step vs zero-shot step, {r['model']}, batch {r['batch']}, fp32 CPU:")
+    print(f"    zero-shot {r['zero_shot_step_s'] * 1000:.1f} ms, IWDA {r['iwda_step_s'] * 1000:.1f} ms per step; ratio {r['ratio']:.2f}x")  # fmt: skip
+    print(f"    importance-weight estimation from 10k target predictions ({r['iw_classes']} classes): {r['iw_estimation_s'] * 1000:.1f} ms")  # fmt: skip
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
@@ -223,12 +274,20 @@ def main(argv=None) -> dict:
         action="store_true",
         help="only time fine-tuning steps of one paper-size candidate (for a GPU: make bench-gpu)",
     )
+    ap.add_argument(
+        "--iwda-step",
+        action="store_true",
+        help="only time one IWDA step against one zero-shot step, and IW estimation (tiny, CPU)",
+    )
     ap.add_argument("--size", choices=sorted(CANDIDATE_SIZES), default="paper")
     ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="bf16")
     ap.add_argument("--steps", type=int, default=20)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.candidate_step:
+    if args.iwda_step:
+        res = {"iwda_step": bench_iwda_step(steps=3 if args.quick else args.steps)}
+        print_iwda_step(res["iwda_step"])
+    elif args.candidate_step:
         res = {"candidate_step": bench_candidate_step(args.size, steps=args.steps, precision=args.precision)}  # fmt: skip
         print_candidate_step(res["candidate_step"])
     else:

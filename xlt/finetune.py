@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__
 from .io import atomic_open, atomic_path, write_json
 from .metrics import MAIN_METRIC, scores
-from .train.loop import Hook, LoopConfig, resolve_device, train
+from .train.loop import Hook, LoopConfig, LossFn, default_loss, resolve_device, train
 from .train.tasks import (
     TaskSpec,
     bucket_batches,
@@ -99,6 +99,7 @@ def finetune(
     warmup: Mapping[str, Sequence[Mapping]] | None = None,
     warmup_cfg: WarmStartConfig | None = None,
     model=None,
+    loss_fn: LossFn = default_loss,
 ) -> CandidateResult:
     """Train on ``train_records``; score on ``evals[lang][split]`` (dev predictions kept).
 
@@ -139,6 +140,7 @@ def finetune(
         training_batches(feats, cfg.batch_size, pad_id, spec.token_level, cfg.seed),
         steps_per_epoch,
         cfg.loop(),
+        loss_fn=loss_fn,
         hooks=hooks,
         desc="finetune",
     )
