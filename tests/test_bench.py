@@ -35,3 +35,9 @@ def test_iwda_step_is_timed_against_a_zero_shot_step(capsys):
     assert step["zero_shot_step_s"] > 0 and step["iwda_step_s"] > 0 and step["ratio"] > 0
     assert step["iw_estimation_s"] > 0 and step["steps"] == 3
     assert "(f) IWDA step vs zero-shot step" in capsys.readouterr().out
+
+
+def test_metaxl_step_is_timed_against_a_jt_step(capsys):
+    res = main(["--metaxl-step", "--quick", "--threads", "1"])["metaxl_step"]
+    assert res["jt_step_s"] > 0 and res["metaxl_step_s"] > 0 and res["ratio"] > 0
+    assert "(e) MetaXL step vs JT step" in capsys.readouterr().out

@@ -34,7 +34,7 @@ from .encoder import (
 )
 from .train.loop import Hook, LoopState, make_optimizer
 from .train.tasks import TaskSpec, bucket_batches, encode, padding_efficiency
-from .world import NER_LABELS, World
+from .world import NER_LABELS, UPOS_LABELS, World
 from .world.grammar import sentiment_frame, tagging_frame
 
 
@@ -213,6 +213,50 @@ def print_candidate_step(r: dict) -> None:
     print(f"    {r['steps_per_s']} steps/s, {r['sequences_per_s']} sequences/s, {r['tokens_per_s']} tokens/s; peak GPU memory {r['peak_gpu_mem_gb']} GB")  # fmt: skip
 
 
+def bench_metaxl_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, warmup: int = 3) -> dict:  # fmt: skip
+    """Cost of one MetaXL step (source loss through an RTN after the last layer, differentiable
+    one-step update, meta loss on a target batch, φ and θ updates) relative to one JT step (the
+    loop's plain step) on the same batches and model: a tiny BERT token classifier of the default
+    size, fp32 on the CPU, both timed in this one run through the one training loop."""
+    from transformers import BertConfig, BertForTokenClassification
+
+    from .methods.metaxl import MetaXLConfig, MetaXLStep, RTNSet
+    from .train.loop import LoopConfig, train
+
+    size = TinyBertConfig()
+    cfg = BertConfig(vocab_size=size.vocab_size, hidden_size=size.hidden_size, num_hidden_layers=size.layers, num_attention_heads=size.heads, intermediate_size=size.intermediate_size, num_labels=len(NER_LABELS))  # fmt: skip
+    gen = torch.Generator().manual_seed(1)
+    data = [
+        {"input_ids": (ids := torch.randint(5, cfg.vocab_size, (batch_size, seq_len), generator=gen)),
+         "attention_mask": torch.ones_like(ids),
+         "labels": torch.randint(0, cfg.num_labels, (batch_size, seq_len), generator=gen)}
+        for _ in range(warmup + steps + 1)
+    ]  # fmt: skip
+    loop = LoopConfig(lr=3e-5, device="cpu", warmup_ratio=0.0)
+    res = {}
+    for name in ("jt", "metaxl"):
+        torch.manual_seed(1)
+        model = BertForTokenClassification(cfg)
+        hooks: list[Hook] = [_StepTimer(warmup)]
+        if name == "metaxl":
+            rtns = RTNSet(model, (-1,), seed=1)
+            hooks.insert(0, MetaXLStep(rtns, MetaXLConfig(meta_lr=3e-5), lambda _e: data[1:]))
+        state = train(model, lambda _e: data[: warmup + steps], warmup + steps, loop, hooks=hooks, desc=f"{name}-step")  # fmt: skip
+        res[f"{name}_step_s"] = round(state.extra["timed_seconds"] / steps, 5)
+    return {
+        **res,
+        "ratio": round(res["metaxl_step_s"] / res["jt_step_s"], 2),
+        "steps": steps,
+        "batch": f"{batch_size} x {seq_len}",
+        "model": f"BERT hidden {size.hidden_size}, {size.layers} layers, RTN after the last layer",
+    }
+
+
+def print_metaxl_step(r: dict) -> None:
+    print(f"(e) MetaXL step vs JT step, {r['model']}, batch {r['batch']}, fp32 CPU:")
+    print(f"    JT {r['jt_step_s'] * 1000:.1f} ms, MetaXL {r['metaxl_step_s'] * 1000:.1f} ms per step; ratio {r['ratio']:.2f}x   (target <= 3.5)")  # fmt: skip
+
+
 def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, warmup: int = 3, k: int = 9) -> dict:  # fmt: skip
     """Cost of one IWDA step (source step + target forward + critic update with gradient penalty +
     λ·W₁ through the model + importance-weight update) relative to one zero-shot step on the same
@@ -264,6 +308,86 @@ def print_iwda_step(r: dict) -> None:
     print(f"    importance-weight estimation from 10k target predictions ({r['iw_classes']} classes): {r['iw_estimation_s'] * 1000:.1f} ms")  # fmt: skip
 
 
+def _e5_records(n: int, seed: int = 1) -> list[dict]:
+    """``n`` English UPOS-tagged sentences of the synthetic world."""
+    world, rng = World(("en",), seed=seed), random.Random(seed)
+    sents = [world.realise(tagging_frame(rng), "en", rng) for _ in range(n)]
+    return [{"id": str(i), "tokens": s.tokens, "tags": s.upos} for i, s in enumerate(sents)]  # fmt: skip
+
+
+def _e5_arm(arm: str, enc_dir: str, n: int, batch_size: int, epochs: int, threads: int) -> dict:
+    """One arm of :func:`bench_e5_finetune`, run in its own process (so its peak RSS is its own)."""
+    import resource
+
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from .finetune import FinetuneConfig, finetune
+
+    torch.set_num_threads(threads)
+    records, labels = _e5_records(n), UPOS_LABELS
+    settings = {"lr": 5e-5, "weight_decay": 0.01, "warmup_ratio": 0.1}
+    spec = TaskSpec("tagging", tuple(labels))
+    tok = AutoTokenizer.from_pretrained(enc_dir)
+    feats = encode(spec, tok, records, 128)
+    real = int(feats.lengths.sum()) * epochs
+    if arm == "xlt":
+        cfg = FinetuneConfig("tagging", tuple(labels), epochs=epochs, batch_size=batch_size, seed=1, device="cpu", freeze_embeddings=True, **settings)  # fmt: skip
+        info = finetune(cfg, enc_dir, records, {}).info
+        seconds, padding = info["train_seconds"], info["padding_efficiency"]
+    else:
+        from transformers import DataCollatorForTokenClassification, Trainer, TrainingArguments
+
+        data = [{"input_ids": i, "labels": t} for i, t in zip(feats.input_ids, feats.targets, strict=True)]  # fmt: skip
+        model = AutoModelForTokenClassification.from_pretrained(enc_dir, num_labels=len(labels))
+        with tempfile.TemporaryDirectory() as tmp:
+            args = TrainingArguments(tmp, per_device_train_batch_size=batch_size, num_train_epochs=epochs, seed=1, use_cpu=True, report_to=[], save_strategy="no", logging_strategy="no", disable_tqdm=True, learning_rate=settings["lr"], weight_decay=settings["weight_decay"], warmup_steps=settings["warmup_ratio"])  # fmt: skip
+            trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=DataCollatorForTokenClassification(tok))  # fmt: skip
+            seconds = trainer.train().metrics["train_runtime"]
+        padding = None
+    return {"tokens_per_s": real / seconds, "seconds": seconds, "real_tokens": real, "padding": padding,
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}  # fmt: skip
+
+
+def bench_e5_finetune(n: int = 200, batch_size: int = 16, epochs: int = 1, threads: int = 2, encoder_dir: str | None = None) -> dict:  # fmt: skip
+    """Fine-tuning real tokens/s of multilingual-e5-small (the bundled encoder) on ``n`` English
+    UPOS sentences: xlt's loop (frozen word embeddings, length-bucketed dynamic padding) vs the
+    stock Hugging Face ``Trainer`` (same batch size, lr, schedule, epochs); each arm in its own
+    process, with its peak resident memory."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if encoder_dir is None:
+            from .bundled import materialise
+
+            encoder_dir = str(Path(tmp) / "e5")
+            materialise(encoder_dir)
+        arms = {}
+        for arm in ("xlt", "stock"):
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+                arms[arm] = ex.submit(_e5_arm, arm, encoder_dir, n, batch_size, epochs, threads).result()  # fmt: skip
+    x, s = arms["xlt"], arms["stock"]
+    return {
+        "sentences": n,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "xlt_tokens_per_s": round(x["tokens_per_s"], 1),
+        "stock_tokens_per_s": round(s["tokens_per_s"], 1),
+        "ratio": round(x["tokens_per_s"] / s["tokens_per_s"], 2),
+        "xlt_peak_rss_gb": round(x["peak_rss_gb"], 2),
+        "stock_peak_rss_gb": round(s["peak_rss_gb"], 2),
+        "real_tokens": x["real_tokens"],
+        "xlt_padding_efficiency": x["padding"],
+    }
+
+
+def print_e5_finetune(r: dict) -> None:
+    print(f"(g) fine-tuning multilingual-e5-small (4-bit bundled, fp32 CPU), UPOS on {r['sentences']} English sentences, batch {r['batch_size']}, {r['epochs']} epoch(s):")  # fmt: skip
+    print(f"    xlt loop (frozen embeddings, bucketed): {r['xlt_tokens_per_s']:>7} real tokens/s, peak RSS {r['xlt_peak_rss_gb']} GB")  # fmt: skip
+    print(f"    stock HF Trainer:                       {r['stock_tokens_per_s']:>7} real tokens/s, peak RSS {r['stock_peak_rss_gb']} GB")  # fmt: skip
+    print(f"    ratio: {r['ratio']:.2f}x   (target >= 1.5); xlt padding efficiency {r['xlt_padding_efficiency']:.3f}")  # fmt: skip
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
@@ -275,18 +399,35 @@ def main(argv=None) -> dict:
         help="only time fine-tuning steps of one paper-size candidate (for a GPU: make bench-gpu)",
     )
     ap.add_argument(
+        "--metaxl-step",
+        action="store_true",
+        help="only time one MetaXL step against one JT step (tiny encoder, CPU)",
+    )
+    ap.add_argument(
         "--iwda-step",
         action="store_true",
         help="only time one IWDA step against one zero-shot step, and IW estimation (tiny, CPU)",
     )
+    ap.add_argument(
+        "--e5-finetune",
+        action="store_true",
+        help="only fine-tuning tokens/s of the bundled multilingual-e5-small: xlt vs stock Trainer",
+    )
+    ap.add_argument("--e5-dir", help="--e5-finetune: an already converted encoder directory")
     ap.add_argument("--size", choices=sorted(CANDIDATE_SIZES), default="paper")
     ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="bf16")
     ap.add_argument("--steps", type=int, default=20)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.iwda_step:
+    if args.e5_finetune:
+        res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir)}  # fmt: skip
+        print_e5_finetune(res["e5_finetune"])
+    elif args.iwda_step:
         res = {"iwda_step": bench_iwda_step(steps=3 if args.quick else args.steps)}
         print_iwda_step(res["iwda_step"])
+    elif args.metaxl_step:
+        res = {"metaxl_step": bench_metaxl_step(steps=3 if args.quick else args.steps)}
+        print_metaxl_step(res["metaxl_step"])
     elif args.candidate_step:
         res = {"candidate_step": bench_candidate_step(args.size, steps=args.steps, precision=args.precision)}  # fmt: skip
         print_candidate_step(res["candidate_step"])
