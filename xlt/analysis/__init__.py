@@ -1,7 +1,8 @@
 """Analyses of trained models (not training): interpolation paths and planes between fine-tuned
-models, their geometry, and the tables and figures made from them.
+models, their geometry, representation shift, and the tables and figures made from them.
 
 - :mod:`xlt.analysis.settings`: the ``interpolation`` config section, validated (torch-free)
 - :mod:`xlt.analysis.interpolation`: θ_bi + α₁ δ_src + α₂ δ_tgt built in place and scored
 - :mod:`xlt.analysis.interpolation_report`: tables and figures of the interpolation study
+- :mod:`xlt.analysis.shift`: representation shift between languages (Hausdorff distance, PCA)
 """
