@@ -114,7 +114,8 @@ def finetune_params(wildcards):
 
 def weights_output(path):
     """{"weights": directory} with finetune.keep_weights, else nothing: weights that no rule
-    reads are never written (a temp() output would survive a run that targets the candidate)."""
+    reads are never written (a temp() output would survive a run that targets the candidate).
+    """
     return {"weights": directory(path)} if config["finetune"]["keep_weights"] else {}
 
 
@@ -123,6 +124,9 @@ def all_outputs():
 
     lms_tasks = config.get("lms", {}).get("tasks", list(PLAN.tasks))
     out = study_outputs(lms_tasks) + translate_outputs()
+    out += (
+        PLAN.interpolation.outputs() if PLAN.interpolation else []
+    )  # rules/interpolation.smk
     for name, task in PLAN.tasks.items():
         out += [
             f"results/tables/zero_shot_{name}.csv",

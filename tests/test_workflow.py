@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -328,3 +329,30 @@ def test_file_translations_run_through_translate_align_project_and_a_to_candidat
     assert by_method["to-de"]["scores"]["de"]["test"]["f1"] > 50
     table = pd.read_csv(tmp_path / "results/tables/adaptation_ner.csv")
     assert "de" in table.to_csv()
+
+
+# --- the interpolation study (configs/test.yaml: POS en-de, 2 seeds, coarse grids) -----------
+
+
+def test_interpolation_study_is_part_of_all_and_its_tables_rerun_alone(run):
+    from xlt.analysis.interpolation_report import COLUMNS_1D, COLUMNS_GEOMETRY
+
+    table = pd.read_csv(run / "results/tables/interpolation_1d_pos.csv")
+    assert list(table.columns) == COLUMNS_1D
+    assert set(table["pair"]) == {"en-de"} and set(table["seed"]) == {1, 2}
+    assert len(table) == 2 * 2 * 9 * 2  # seeds x directions x alphas x (source, target) dev
+    assert (table.loc[table["alpha"] == 1.0, "normalised"] == 1.0).all()
+    geometry = pd.read_csv(run / "results/tables/interpolation_geometry_pos.csv")
+    assert list(geometry.columns) == COLUMNS_GEOMETRY and len(geometry) == 2
+    for name in ("1d", "2d", "geometry", "variance"):
+        assert (run / f"results/figures/interpolation_{name}_pos.png").stat().st_size > 5000
+    doc = json.loads(gzip.decompress((run / "results/interpolation/pos/en-de/seed1.json.gz").read_bytes()))  # fmt: skip
+    assert doc["endpoint_check"] == {"src": 0, "tgt": 0, "bi": 0}
+    # the endpoints' weights are temp(): gone once the interpolation jobs have run
+    endpoints = run / "results/interpolation/pos/seed1"
+    assert {p.name for p in endpoints.iterdir()} == {"src", "tgt-de", "bi-de"}
+    assert not list(endpoints.rglob("model")) and (endpoints / "bi-de" / "metrics.json").exists()
+    (run / "results/tables/interpolation_1d_pos.csv").unlink()
+    assert planned_jobs(run, "all") == {"interpolation_tables": 1, "all": 1}
+    snakemake(run, "results/tables/interpolation_1d_pos.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}

@@ -131,6 +131,7 @@ class Plan:
             self._check_encoder(name, spec)
         self._check_translate()
         self._check_lms()
+        self.interpolation = self._interpolation()
 
     # --- validation ----------------------------------------------------------------------
     def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
@@ -441,6 +442,12 @@ class Plan:
             for lang, splits in spec["languages"].items()
             for split in splits
         ]
+
+    def _interpolation(self):
+        """The validated ``interpolation`` section (xlt.analysis.settings), or None."""
+        from .analysis.settings import interpolation_settings
+
+        return interpolation_settings(self)
 
 
 def _check_priors(weights: Any, where: str, labels: tuple[str, ...]) -> None:
