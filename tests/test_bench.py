@@ -17,6 +17,9 @@ def test_bench_quick_reports_every_measurement(tmp_path, capsys):
     # padding efficiency is a property of the batching, not of the machine's speed
     assert res["padding"]["bucketed"] >= 0.85 > res["padding"]["pad_to_128"]
     assert res["lms"]["targets"] > 0
+    # interpolation: scored in place; the interpolator holds exactly the three endpoint copies
+    assert res["interpolation"]["models_per_second"] > 0 and res["interpolation"]["copies"] == 3.0
+    assert "(h) interpolation" in printed
     assert json.loads(out.read_text())["padding"] == res["padding"]
 
 

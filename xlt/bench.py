@@ -393,6 +393,66 @@ def print_e5_finetune(r: dict) -> None:
     print(f"    ratio: {r['ratio']:.2f}x   (target >= 1.5); xlt padding efficiency {r['xlt_padding_efficiency']:.3f}; best of rounds {r['rounds']}")  # fmt: skip
 
 
+def bench_interpolation(n_models: int = 40, n_dev: int = 300, seed: int = 1) -> dict:
+    """Interpolated models scored per second on two NER dev sets of the default world's size
+    (en and de, ``n_dev`` sentences each) with the default tiny encoder's shape, and the memory
+    the interpolator holds (the three endpoint copies) relative to the model's own weights."""
+    import resource
+
+    from .analysis.interpolation import GridScorer, Interpolator, model_bytes
+    from .train.tasks import build_model
+
+    world = World(("en", "de"), seed=seed)
+    rng = random.Random(seed)
+    sets = {}
+    for lang in ("en", "de"):
+        recs = []
+        for i in range(n_dev):
+            s = world.realise(tagging_frame(rng), lang, rng)
+            recs.append({"id": f"{lang}{i}", "tokens": s.tokens, "tags": s.ner})
+        sets[(lang, "dev")] = recs
+    size = TinyBertConfig()
+    spec = TaskSpec("ner", NER_LABELS)
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = [" ".join(r["tokens"]) for recs in sets.values() for r in recs]
+        tok = train_tokenizer(texts, size.vocab_size, Path(tmp) / "tok")
+        new_tiny_bert(size, tok, seed=seed).save_pretrained(Path(tmp) / "enc")
+        tok.save_pretrained(Path(tmp) / "enc")
+        model = build_model(spec, str(Path(tmp) / "enc"), seed).eval()
+    g = torch.Generator().manual_seed(seed)
+    base = model.state_dict()
+    states = {
+        e: {k: v + 0.01 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone()
+            for k, v in base.items()}
+        for e in ("src", "tgt", "bi")
+    }  # fmt: skip
+    interp = Interpolator(model, states)
+    del states, base
+    scorer = GridScorer(interp, spec, tok, sets, 128, 128, "cpu")
+    alphas = np.linspace(-0.5, 1.5, n_models)
+    scorer.score(0.0, 0.0)  # warm-up
+    t0 = time.perf_counter()
+    for a in alphas:
+        scorer.score(float(a), 0.0)
+    seconds = time.perf_counter() - t0
+    return {
+        "models": n_models,
+        "sets": len(sets),
+        "sentences_per_set": n_dev,
+        "models_per_second": round(n_models / seconds, 2),
+        "model_mb": round(model_bytes(model) / 2**20, 2),
+        "held_mb": round(interp.held_bytes() / 2**20, 2),
+        "copies": round(interp.held_bytes() / model_bytes(model), 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def print_interpolation(r: dict) -> None:
+    print(f"(h) interpolation: {r['models']} interpolated models, each scored on {r['sets']} NER dev sets of {r['sentences_per_set']} sentences:")  # fmt: skip
+    print(f"    {r['models_per_second']:.2f} models/s (each built in place from the endpoint tensors, no reload)")  # fmt: skip
+    print(f"    held endpoint tensors: {r['held_mb']} MB = {r['copies']:.2f} x the model's {r['model_mb']} MB   (target: model + endpoints <= 4 copies)")  # fmt: skip
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
@@ -473,6 +533,8 @@ def bench_all(args) -> dict:
         f"{lm['targets']} targets, {lm['candidates']} candidates:"
     )
     print(f"    training + selection: {lm['seconds']:.1f} s wall   (target <= 60 s)")  # fmt: skip
+    res["interpolation"] = bench_interpolation(n_models=6 if args.quick else 40, n_dev=60 if args.quick else 300)  # fmt: skip
+    print_interpolation(res["interpolation"])
     return res
 
 
