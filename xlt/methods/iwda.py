@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..train.loop import Batch, Hook, LoopState, move, resolve_device
+from ..train.loop import Batch, Hook, LoopState, cycle, move, resolve_device
 from ..train.tasks import IGNORE, Features, bucket_batches, collate, encode
 
 log = logging.getLogger("xlt.iwda")
@@ -331,18 +331,6 @@ def token_step_scale(source: Features, target: Features) -> float:
 # ---------------------------------------------------------------------------------- the hook
 
 
-def _cycle(factory: Callable[[int], Iterable[Batch]]) -> Iterator[Batch]:
-    epoch = 0
-    while True:
-        empty = True
-        for batch in factory(epoch):
-            empty = False
-            yield batch
-        if empty:
-            raise ValueError("iwda: the target language has no unlabelled examples")
-        epoch += 1
-
-
 class IWDA(Hook):
     """Stage 2 of IWDA: critic update, λ·W₁ on the model's loss, importance-weight update."""
 
@@ -366,7 +354,7 @@ class IWDA(Hook):
         dev = state.device
         self.total = min(self.steps or state.total_steps, state.total_steps)
         self.tap = FeatureTap(state.model, self.token_level)
-        self.target = _cycle(self.target_factory)
+        self.target = cycle(self.target_factory, "iwda: the unlabelled target set")
         f32 = {"dtype": torch.float32, "device": dev}
         self.w0 = self.w_init.to(dev)
         self.w = self.w0.clone()

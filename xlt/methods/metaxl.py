@@ -41,7 +41,7 @@ import torch
 from torch.func import functional_call
 
 from ..metrics import MAIN_METRIC, scores
-from ..train.loop import Batch, Hook, LoopState, LossFn, default_loss, move
+from ..train.loop import Batch, Hook, LoopState, LossFn, cycle, default_loss, move
 from ..train.tasks import TaskSpec, encode, predict
 
 log = logging.getLogger("xlt.metaxl")
@@ -293,19 +293,6 @@ def _rows(batch: Batch) -> int:
     return int(batch["input_ids"].shape[0])
 
 
-def cycle(factory: Callable[[int], Iterable[Batch]]) -> Iterator[Batch]:
-    """An endless stream over a batch factory (reshuffled every pass)."""
-    epoch = 0
-    while True:
-        empty = True
-        for batch in factory(epoch):
-            empty = False
-            yield batch
-        if empty:
-            raise ValueError("metaxl: the target set yields no training batches")
-        epoch += 1
-
-
 class MetaXLStep(Hook):
     """The RTN's training as a loop hook: the bi-level step (``metaxl``) or joint training of φ
     with θ (``jt-rtn``). The loop's batches are source batches; the hook owns an endless stream
@@ -340,7 +327,7 @@ class MetaXLStep(Hook):
                 weight_decay=self.cfg.meta_weight_decay,
             )  # fmt: skip
             assert self.target_batches is not None
-            self.stream = cycle(self.target_batches)
+            self.stream = cycle(self.target_batches, "metaxl: the target training set")
             self._eager_attention(state)
         else:  # jt-rtn: ordinary training, same settings as θ (lr followed every step)
             c = state.cfg

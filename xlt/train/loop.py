@@ -12,7 +12,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,23 @@ class Hook:
     def on_epoch_end(self, state: LoopState) -> None: ...
 
     def on_train_end(self, state: LoopState) -> None: ...
+
+
+def cycle(
+    factory: Callable[[int], Iterable[Batch]], what: str = "a batch factory"
+) -> Iterator[Batch]:
+    """An endless stream over ``factory(epoch)`` (reshuffled every pass), for a method that
+    draws batches of its own alongside the loop's (warm-start languages, MetaXL and IWDA target
+    batches); an empty pass is an error naming ``what``."""
+    epoch = 0
+    while True:
+        empty = True
+        for batch in factory(epoch):
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError(f"{what} yields no batches")
+        epoch += 1
 
 
 def seed_everything(seed: int) -> None:

@@ -10,12 +10,12 @@ data exactly as zero-shot does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import torch
 
-from .loop import Batch, Hook, LoopState, LossFn, default_loss, move
+from .loop import Batch, Hook, LoopState, LossFn, cycle, default_loss, move
 
 log = logging.getLogger("xlt.warmstart")
 
@@ -35,18 +35,6 @@ class WarmStartConfig:
             raise ValueError(f"mtl_ws: gamma and beta must be positive (got {self.gamma}, {self.beta})")  # fmt: skip
 
 
-def _cycle(factory: Callable[[int], Iterable[Batch]]) -> Iterator[Batch]:
-    epoch = 0
-    while True:
-        empty = True
-        for batch in factory(epoch):
-            empty = False
-            yield batch
-        if empty:
-            raise ValueError("warm-start: a language has no training batches")
-        epoch += 1
-
-
 class WarmStart(Hook):
     """Runs the multilingual warm-up when the loop starts (before any source-language step)."""
 
@@ -63,7 +51,9 @@ class WarmStart(Hook):
     def on_train_start(self, state: LoopState) -> None:
         model, cfg = state.model, self.cfg
         params = [p for p in model.parameters() if p.requires_grad]
-        streams = {lang: _cycle(f) for lang, f in self.batches.items()}
+        streams = {
+            lang: cycle(f, f"warm-start: language {lang!r}") for lang, f in self.batches.items()
+        }
         losses: dict[str, float] = dict.fromkeys(streams, 0.0)
         for _z in range(cfg.Z):
             base = [p.detach().clone() for p in params]
