@@ -88,6 +88,10 @@ def test_a_root_owned_state_dir_is_accepted_and_check_creates_nothing(tmp_path: 
     assert not (tmp_path / "state").exists() and not (tmp_path / "spool").exists()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @as_root
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_an_interrupted_install_removes_its_policy_rc_d(
@@ -105,7 +109,10 @@ def test_an_interrupted_install_removes_its_policy_rc_d(
     policy.parent.mkdir()
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "XLT_SLURM_POLICY_RC": str(policy),
            "XLT_SLURM_STATE": str(tmp_path / "state"), "XLT_SLURM_SPOOL": str(tmp_path / "spool")}  # fmt: skip
+    # SIGINT at its default: a shell started in the background inherits it ignored, and a signal
+    # ignored on entry can be neither trapped nor delivered (bash, POSIX)
     proc = subprocess.Popen([str(SLURM_LOCAL), "up"], env=env, start_new_session=True,
+                            preexec_fn=_default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         for _ in range(600):  # apt-get (fake) is running, so the policy is in place
