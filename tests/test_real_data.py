@@ -38,10 +38,22 @@ def reduced_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_real_local_config_dry_runs():
-    jobs = planned_jobs(REPO, "all", config=REPO / "configs" / "real-local.yaml")
+def test_real_local_config_dry_runs(tmp_path):
+    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-local.yaml")
     assert jobs["finetune"] == 28 and jobs["prepare_data"] > 50 and "generate_world" not in jobs
     assert jobs["lms"] == 1 and jobs["lms_table_selection"] == 1
+
+
+def test_real_encoder_configs_dry_run(tmp_path):
+    """The multilingual-e5-small studies (README, "A real multilingual encoder offline")."""
+    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5.yaml")
+    assert jobs["finetune"] == 6 and jobs["fetch_encoder"] == 1 and "lms" not in jobs
+    assert "pretrain_encoder" not in jobs and "generate_world" not in jobs
+    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5-lms.yaml")
+    assert jobs["finetune"] == 24 and jobs["lms"] == 1 and jobs["lms_table_nmodels"] == 1
+    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5-interpolation.yaml")
+    # 3 seeds x (src + tgt/bi for de and zh); one interpolation job per pair and seed
+    assert jobs["interpolation_endpoint"] == 15 and jobs["interpolate"] == 6
 
 
 def test_reduced_real_local_study_runs_end_to_end(tmp_path):

@@ -372,3 +372,27 @@ def test_wordpiece_first_subwords_are_unchanged(tiny):
 
     rec = {"id": "0", "tokens": words, "tags": ["NOUN"] * 3}
     assert encode(TaskSpec("tagging", UPOS_LABELS), tok, [rec], 64).first_pos[0] == expected
+
+
+def test_candidate_job_freezes_input_embeddings_when_configured(tiny, tmp_path):
+    """finetune.freeze_embeddings (for a 250k-vocabulary encoder on CPU) reaches the candidate job:
+    the saved model keeps the encoder's word embeddings, the rest learns, the record says so."""
+    from safetensors.torch import load_file
+
+    data = tiny["data"] / "synth-pos"
+    base = load_file(next(tiny["enc"].glob("*.safetensors")))
+    params = {"task": "pos", "method": "zero-shot", "kind": "tagging", "labels": list(UPOS_LABELS),
+              "lr": 3e-3, "epochs": 1, "batch_size": 16, "seed": 2, "device": "cpu",
+              "freeze_embeddings": True}  # fmt: skip
+    out = {k: str(tmp_path / f) for k, f in (("metrics", "m.json"), ("predictions", "p.json.gz"), ("features", "f.npz"), ("weights", "model"))}  # fmt: skip
+    run_candidate(params, str(tiny["enc"]), str(data / "en" / "train.jsonl"), {"en/dev": str(data / "en" / "dev.jsonl")}, out)  # fmt: skip
+    m = json.loads(Path(out["metrics"]).read_text())
+    assert m["config"]["freeze_embeddings"] is True
+    saved = load_file(next(Path(out["weights"]).glob("*.safetensors")))
+
+    def tensor(state, part):
+        return next(v for k, v in state.items() if k.endswith(part))
+
+    assert torch.equal(tensor(saved, "word_embeddings.weight"), tensor(base, "word_embeddings.weight"))  # fmt: skip
+    assert not torch.equal(tensor(saved, "layer.0.attention.self.query.weight"), tensor(base, "layer.0.attention.self.query.weight"))  # fmt: skip
+    assert m["scores"]["en"]["dev"]["accuracy"] > 0.5  # learned (the majority tag is about 0.22)

@@ -306,6 +306,7 @@ def run_candidate(
         device=params.get("device", "auto"),
         precision=params.get("precision", "fp32"),
         pooling=params.get("pooling", "first"),
+        freeze_embeddings=bool(params.get("freeze_embeddings", False)),
     )
     log.info("candidate %s/%s lr=%g epochs=%d seed=%d: %d train examples from %d files, %d eval sets",
              params.get("task"), params.get("method"), cfg.lr, cfg.epochs, cfg.seed,
