@@ -88,6 +88,15 @@ def candidate_files(name):
     return files
 
 
+def metaxl_files(name):
+    """Input function: ``name`` (metrics.json, …) of every candidate of a task's MetaXL grid."""
+
+    def files(wildcards):
+        return [f"{c.dir}/{name}" for c in PLAN.metaxl.candidates(PLAN, wildcards.task)]
+
+    return files
+
+
 def finetune_params(wildcards):
     t = task_of(wildcards)
     return canonical(
@@ -127,6 +136,7 @@ def all_outputs():
     out += (
         PLAN.interpolation.outputs() if PLAN.interpolation else []
     )  # rules/interpolation.smk
+    out += PLAN.metaxl.outputs() if PLAN.metaxl else []  # rules/metaxl.smk
     for name, task in PLAN.tasks.items():
         out += [
             f"results/tables/zero_shot_{name}.csv",

@@ -176,3 +176,66 @@ def test_bundled_encoder_is_a_valid_encoder_kind():
     assert cfg["encoders"]["e5"]["kind"] == "bundled"
     fails(lambda c: c["encoders"].update(e5={k: v for k, v in E5.items() if k != "sha256"}),
           "encoders.e5", "sha256")  # fmt: skip
+
+
+# --- the MetaXL study (configs/test.yaml: sentiment, few-shot target af, related source de) ------
+
+
+def test_metaxl_grid_names_every_setting_once():
+    from xlt.methods.metaxl_settings import metaxl_settings
+
+    plan = Plan(checked(lambda c: None))
+    mx = metaxl_settings(plan)
+    names = [s.name for s in mx.settings(plan, "sentiment")]
+    # the 1-layer test encoder: the main placement -1 is layer 1; Table 5 adds layer 0
+    assert names == [
+        "mx.af.target-only",
+        "mx.af.jt.en60",
+        "mx.af.metaxl.en60.L1",
+        "mx.af.jt.de60",
+        "mx.af.metaxl.de60.L1",
+        "mx.af.jt-rtn.en60.L1",
+        "mx.af.jt-rtn.en60.L0",
+        "mx.af.metaxl.en60.L0",
+    ]
+    cands = plan.candidates("sentiment")
+    assert len([c for c in cands if c.method.startswith("mx.")]) == 8 * 2  # x 2 seeds
+    assert mx.train_files(plan, "sentiment", "mx.af.jt.de60") == {
+        "target": "results/data/synth-sentiment/af/train.jsonl",
+        "source": "results/data/synth-sentiment/de/train.jsonl",
+    }
+    assert "source" not in mx.train_files(plan, "sentiment", "mx.af.target-only")
+    params = mx.params(plan, "sentiment", "mx.af.metaxl.en60.L0", 2)
+    assert params["metaxl"]["layers"] == [0] and params["seed"] == 2 and params["lr"] == 3e-3
+    assert mx.table_names() == ["metaxl", "metaxl_hausdorff", "metaxl_layers"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "parts"),
+    [
+        (
+            lambda m: m.update(layers=[3]),
+            ("metaxl.layers", "layer 3 does not exist", "0 (embeddings) … 1"),
+        ),  # fmt: skip
+        (
+            lambda m: m.update(placements=[[0], [2]]),
+            ("metaxl.placements", "layer 2 does not exist"),
+        ),
+        (lambda m: m.update(n=500), ("metaxl.n", "500", "at most 120")),
+        (lambda m: m.update(source_sizes=[1000]), ("metaxl.source_sizes", "1000", "up to 120")),
+        (lambda m: m.update(meta_lr=0), ("meta_lr",)),
+        (lambda m: m.update(meta_lr=-1e-3), ("meta_lr",)),
+        (lambda m: m.update(related={"af": "xx"}), ("metaxl.related", "'xx'")),
+        (
+            lambda m: m.update(tasks={"sentiment": {"targets": ["ru"]}}),
+            ("metaxl.tasks.sentiment.targets", "'ru'", "add it there"),
+        ),  # fmt: skip
+        (
+            lambda m: m.update(tasks={"nope": {"targets": ["af"]}}),
+            ("metaxl.tasks.nope", "unknown task"),
+        ),  # fmt: skip
+        (lambda m: m.update(lr_meta=1e-3), ("lr_meta",)),
+    ],
+)
+def test_bad_metaxl_settings_stop_before_any_job(edit, parts):
+    fails(lambda c: edit(c["metaxl"]), *parts)

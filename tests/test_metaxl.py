@@ -329,3 +329,44 @@ def test_representations_per_token_and_per_sentence(encoders):
     sspec = TaskSpec("classification", ("negative", "positive"), "mean")
     smodel = build_model(sspec, str(encoders["bert"]), 0)
     assert representations(smodel, sspec, tok, sents, layer=0).shape == (9, 32)
+    with pytest.raises(ValueError, match="layer 5 does not exist"):
+        representations(smodel, sspec, tok, sents, layer=5)
+
+
+def test_representations_see_the_rtn_only_when_forced(encoders):
+    """The analysis compares MetaXL's *transformed* source vectors with the target's (§4.5):
+    forced() turns the RTNs on in eval mode; otherwise evaluation never sees them."""
+    from transformers import AutoTokenizer
+
+    from xlt.train.tasks import build_model
+
+    tok = AutoTokenizer.from_pretrained(str(encoders["bert"]))
+    spec = TaskSpec("ner", ("O", "B-PER"))
+    model = build_model(spec, str(encoders["bert"]), 0)
+    recs = tag_records(FILL_S, 8, 0)
+    plain = representations(model, spec, tok, recs)
+    rtns = RTNSet(model, (1,), bottleneck=4)
+    randomise(rtns)
+    assert np.allclose(representations(model, spec, tok, recs), plain)  # eval: RTN off
+    with rtns.forced():
+        moved = representations(model, spec, tok, recs)
+    assert not np.allclose(moved, plain)
+    assert np.allclose(representations(model, spec, tok, recs), plain)  # forced() restored
+    rtns.remove()
+
+
+def test_metaxl_returns_representations_of_the_selected_model(encoders):
+    source, target = tag_records(FILL_S, 40, 1), tag_records(FILL_T, 12, 2)
+    dev = tag_records(FILL_T, 20, 3)
+    cfg = _cfg("ner", ("O", "B-PER"))
+    mcfg = MetaXLConfig(layers=(1,), bottleneck=4, meta_lr=1e-2)
+    represent = {"source": (tag_records(FILL_S, 15, 5), True), "target": (dev, False)}
+    res = train_metaxl(cfg, encoders["bert"], "metaxl", source, target, dev, {"tt": {"dev": dev}}, mcfg,
+                       represent=represent, represent_limit=25)  # fmt: skip
+    vecs = res.info["representations"]
+    n_target_words = sum(len(r["tokens"]) for r in dev)
+    assert vecs["source"].shape == (25, 32) and vecs["target"].shape == (
+        min(25, n_target_words),
+        32,
+    )
+    assert hausdorff(vecs["source"], vecs["target"]) > 0

@@ -58,17 +58,18 @@ def run(tmp_path_factory) -> Path:
 
 
 def test_all_builds_tables_figures_pools_and_logs(run):
-    # zero-shot candidates per task, and all candidates (translate-train methods included)
-    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2)}
+    # zero-shot candidates per task, and all candidates (translate-train and MetaXL included)
+    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2 + 16)}
     for task, (zero_shot, everything) in expected.items():
+        langs = ["en", "de", "zh"] + (["af"] if task == "sentiment" else [])
         table = pd.read_csv(run / f"results/tables/zero_shot_{task}.csv")
-        assert list(table["lang"]) == ["en", "de", "zh"]
+        assert list(table["lang"]) == langs
         assert {"mean", "sd", "seed_sd", "en_dev", "all_target", "majority"} <= set(table.columns)
         assert (table["candidates"] == zero_shot).all()
         assert (run / f"results/tables/zero_shot_{task}.md").read_text().startswith("### Zero-shot")
         assert (run / f"results/figures/scores_{task}.png").stat().st_size > 5000
         pool = pd.read_parquet(run / f"results/pools/{task}.parquet")
-        assert len(pool) == everything * 3 and pool["test"].between(0, 100).all()
+        assert len(pool) == everything * len(langs) and pool["test"].between(0, 100).all()
     lms = pd.read_csv(run / "results/tables/lms_ner.csv")
     assert {"En-Dev", "LMS", "All-Target"} <= set(lms.columns) or "LMS" in lms.to_string()
     for name in ("lms_features_ner", "lms_langvec_ner", "lms_runs_ner", "lms_nmodels_ner"):
@@ -152,6 +153,15 @@ def test_paper_scale_dry_run_is_offline():
     jobs = planned_jobs(REPO, "all", config=REPO / "configs" / "paper.yaml")
     assert jobs["finetune"] >= 240 * 4
     assert jobs["fetch_encoder"] == 2 and "generate_world" not in jobs
+    # MetaXL on WikiANN's 8 low-resource languages, mBERT and XLM-R: per target and seed,
+    # target-only + (JT, MetaXL) x (en, related) + 2 extra sizes x 2 + JT w/ RTN (2 placements) + MetaXL
+    assert jobs["metaxl_candidate"] == 2 * 8 * 3 * 12 and jobs["metaxl_tables"] == 2
+
+
+def test_metaxl_config_runs_the_paper_grid_on_the_low_resource_world(tmp_path):
+    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "metaxl.yaml")
+    assert jobs["metaxl_candidate"] == 2 * 3 * 16 * 3 and jobs["metaxl_tables"] == 2
+    assert jobs["generate_world"] == 1 and "lms" not in jobs
 
 
 def test_translate_train_config_extends_the_default_and_reuses_its_jobs():
@@ -250,6 +260,7 @@ def test_malformed_data_line_stops_with_file_and_line(tmp_path):
         cfg["datasets"] = {"myner": _wikiann_files(data)}
         cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"]}}
         cfg.pop("interpolation")  # its task is gone
+        cfg.pop("metaxl")  # its task is gone
         cfg["lms"]["tasks"] = []  # one target: no two pivots for leave-one-language-out
 
     bad = _config_with(tmp_path, edit)
@@ -308,6 +319,7 @@ def test_file_translations_run_through_translate_align_project_and_a_to_candidat
         cfg["encoders"]["tiny"].update(corpus_datasets=["myner"], corpus_splits=["train", "dev", "test"])  # fmt: skip
         cfg["encoders"]["tiny"].pop("corpus")
         cfg.pop("interpolation")  # its task is gone
+        cfg.pop("metaxl")  # its task is gone
         cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"], "methods": ["zero-shot", "to"],
                                 "grid": {"lr": [3.0e-3], "epochs": [3], "seeds": [1], "batch_size": 8}}}  # fmt: skip
         cfg["lms"]["tasks"] = []
@@ -358,4 +370,32 @@ def test_interpolation_study_is_part_of_all_and_its_tables_rerun_alone(run):
     (run / "results/tables/interpolation_1d_pos.csv").unlink()
     assert planned_jobs(run, "all") == {"interpolation_tables": 1, "all": 1}
     snakemake(run, "results/tables/interpolation_1d_pos.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}
+
+
+# --- the MetaXL study (configs/test.yaml: sentiment, few-shot target af, source en or de) -------
+
+
+def test_metaxl_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
+    main = pd.read_csv(run / "results/tables/metaxl_sentiment.csv")
+    assert list(main["method"]) == ["target only", "JT", "MetaXL", "JT", "MetaXL"]
+    assert list(main["source"]) == ["–", "en", "en", "related", "related"]
+    assert (main["seeds"] == 2).all() and main["af"].between(0, 100).all()
+    assert main["af_sd"].notna().all()  # two seeds: a spread
+    layers = pd.read_csv(run / "results/tables/metaxl_layers_sentiment.csv")
+    assert list(layers["RTN after layer"].astype(str)) == ["–", "1", "1", "0", "0"]
+    haus = pd.read_csv(run / "results/tables/metaxl_hausdorff_sentiment.csv")
+    assert list(haus["target"]) == ["af"] and (haus[["hausdorff_jt", "hausdorff_metaxl"]] > 0).all(axis=None)  # fmt: skip
+    assert (run / "results/figures/metaxl_pca_sentiment.png").stat().st_size > 5000
+    assert not (run / "results/tables/metaxl_source_size_sentiment.csv").exists()  # no sizes asked
+    # every candidate is in the task's pool, scored on every language (dev + test)
+    pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
+    mx = pool[pool["method"].str.startswith("mx.")]
+    assert mx["candidate"].nunique() == 16 and set(mx["lang"]) == {"en", "de", "zh", "af"}
+    m = json.loads((run / "results/candidates/sentiment/mx.af.metaxl.en60.L1/lr0.003-ep2-bs16/seed1/metrics.json").read_text())  # fmt: skip
+    assert m["info"]["few_shot_target"] == 20 and m["info"]["source_examples"] == 60
+    assert m["metaxl"]["layers"] == [1] and m["info"]["metaxl"]["phi_change"] > 0
+    (run / "results/tables/metaxl_sentiment.csv").unlink()
+    assert planned_jobs(run, "all") == {"metaxl_tables": 1, "all": 1}
+    snakemake(run, "results/tables/metaxl_sentiment.csv", "--cores", "1")
     assert planned_jobs(run, "all") == {}

@@ -265,6 +265,35 @@ def infer_labels(kind: str, datasets: Sequence[Sequence[Mapping]]) -> tuple[str,
     return tuple(sorted(seen, key=lambda x: (x != "O", x)))
 
 
+def finetune_config(params: Mapping[str, Any], labels: Sequence[str]) -> FinetuneConfig:
+    """A candidate job's :class:`FinetuneConfig` from its params (the rule's ``cfg``)."""
+    return FinetuneConfig(
+        kind=params["kind"],
+        labels=tuple(labels),
+        lr=float(params["lr"]),
+        epochs=int(params["epochs"]),
+        batch_size=int(params["batch_size"]),
+        seed=int(params["seed"]),
+        max_length=int(params.get("max_length", 128)),
+        weight_decay=float(params.get("weight_decay", 0.01)),
+        warmup_ratio=float(params.get("warmup_ratio", 0.1)),
+        eval_batch_size=int(params.get("eval_batch_size", 128)),
+        device=params.get("device", "auto"),
+        precision=params.get("precision", "fp32"),
+        pooling=params.get("pooling", "first"),
+        freeze_embeddings=bool(params.get("freeze_embeddings", False)),
+    )
+
+
+def load_evals(kind: str, labels, eval_paths: Mapping[str, str]) -> dict[str, dict[str, list]]:
+    """``{lang: {split: records}}`` from ``{"<lang>/<split>": file}``."""
+    evals: dict[str, dict[str, list]] = {}
+    for key, path in eval_paths.items():
+        lang, split = key.split("/")
+        evals.setdefault(lang, {})[split] = load_labelled(path, kind, labels)
+    return evals
+
+
 def run_candidate(
     params: Mapping[str, Any],
     encoder_dir: str,
@@ -286,28 +315,10 @@ def run_candidate(
     warmup = {
         lang: load_labelled(path, kind, labels) for lang, path in (warmup_paths or {}).items()
     }
-    evals: dict[str, dict[str, list]] = {}
-    for key, path in eval_paths.items():
-        lang, split = key.split("/")
-        evals.setdefault(lang, {})[split] = load_labelled(path, kind, labels)
+    evals = load_evals(kind, labels, eval_paths)
     if not labels:
         labels = infer_labels(kind, [train_recs, *[r for s in evals.values() for r in s.values()]])
-    cfg = FinetuneConfig(
-        kind=kind,
-        labels=tuple(labels),
-        lr=float(params["lr"]),
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        seed=int(params["seed"]),
-        max_length=int(params.get("max_length", 128)),
-        weight_decay=float(params.get("weight_decay", 0.01)),
-        warmup_ratio=float(params.get("warmup_ratio", 0.1)),
-        eval_batch_size=int(params.get("eval_batch_size", 128)),
-        device=params.get("device", "auto"),
-        precision=params.get("precision", "fp32"),
-        pooling=params.get("pooling", "first"),
-        freeze_embeddings=bool(params.get("freeze_embeddings", False)),
-    )
+    cfg = finetune_config(params, labels)
     log.info("candidate %s/%s lr=%g epochs=%d seed=%d: %d train examples from %d files, %d eval sets",
              params.get("task"), params.get("method"), cfg.lr, cfg.epochs, cfg.seed,
              len(train_recs), len(train_paths), len(eval_paths))  # fmt: skip

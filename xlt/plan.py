@@ -132,6 +132,7 @@ class Plan:
         self._check_translate()
         self._check_lms()
         self.interpolation = self._interpolation()
+        self.metaxl = self._metaxl()
 
     # --- validation ----------------------------------------------------------------------
     def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
@@ -400,8 +401,27 @@ class Plan:
         return self.datasets[t.dataset].get("labels")
 
     def candidates(self, task: str | None = None) -> list[Candidate]:
+        """Every candidate of a task (or of all tasks): its methods' grids and, with a ``metaxl``
+        section, the MetaXL grid (rules/metaxl.smk), so they all land in the task's pool."""
         tasks = [task] if task else list(self.tasks)
-        return [c for t in tasks for c in self.tasks[t].candidates()]
+        mx = self.metaxl
+        return [c for t in tasks for c in self.tasks[t].candidates() + (mx.candidates(self, t) if mx else [])]  # fmt: skip
+
+    def train_size(self, dataset: str) -> int | None:
+        """Examples in each training split of ``dataset`` where the config fixes it (the synthetic
+        world's ``sizes.train``, a real dataset's ``cap.train``), else None (known once read)."""
+        if dataset in SYNTH_DATASETS:
+            return int((self.config.get("world") or {}).get("sizes", {}).get("train", 2000))
+        cap = self.datasets[dataset].get("cap")
+        return None if cap is None else int(cap if isinstance(cap, int) else cap.get("train") or 0) or None  # fmt: skip
+
+    def encoder_depth(self, encoder: str) -> int | None:
+        """Transformer layers of an encoder where the config says (tiny: ``layers``; the bundled
+        multilingual-e5-small: 12), else None (a hub model: checked when the job loads it)."""
+        spec = self.encoders[encoder]
+        if spec.get("kind") == "tiny":
+            return int(spec.get("layers", 2))
+        return 12 if spec.get("kind") == "bundled" else None
 
     def corpus_datasets(self, encoder: str) -> list[str]:
         spec = self.encoders[encoder]
@@ -442,6 +462,12 @@ class Plan:
             for lang, splits in spec["languages"].items()
             for split in splits
         ]
+
+    def _metaxl(self):
+        """The validated ``metaxl`` section (xlt.methods.metaxl_settings), or None."""
+        from .methods.metaxl_settings import metaxl_settings
+
+        return metaxl_settings(self)
 
     def _interpolation(self):
         """The validated ``interpolation`` section (xlt.analysis.settings), or None."""

@@ -76,7 +76,10 @@ def representations(
     """Vectors of ``records`` from hidden layer ``layer`` (0 = embeddings … N = last; -1 last):
     token tasks give each word's first sub-word vector, sentence tasks the first-token vector
     (``spec.pooling == "first"``, [CLS]) or the mean of the real tokens (``"mean"``). With
-    ``limit``, at most that many vectors, drawn with ``seed``. The model is run in eval mode."""
+    ``limit``, at most that many vectors, drawn with ``seed``. The model is run in eval mode.
+
+    The vectors are taken from the layer module's output by a forward hook registered last, so
+    they include whatever earlier hooks on that module changed (MetaXL's RTNs, when forced on)."""
     import torch
 
     from ..train.tasks import bucket_batches, collate, encode
@@ -84,25 +87,41 @@ def representations(
     feats = encode(spec, tokenizer, records, max_length)
     if len(feats) == 0:
         raise ValueError("representations: no records")
+    base = model.base_model
+    blocks = base.encoder.layer
+    index = len(blocks) if layer == -1 else layer
+    if not 0 <= index <= len(blocks):
+        raise ValueError(f"representations: layer {layer} does not exist (0 … {len(blocks)} or -1)")
+    seen: list[torch.Tensor] = []
+
+    def grab(_module, _args, output):
+        seen.append(output[0] if isinstance(output, tuple) else output)
+
+    handle = (base.embeddings if index == 0 else blocks[index - 1]).register_forward_hook(grab)
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
     out: list[np.ndarray] = []
-    with torch.no_grad():
-        for idx in bucket_batches(feats.lengths, batch_size):
-            batch = collate(feats, idx, tokenizer.pad_token_id, spec.token_level)
-            batch.pop("labels")
-            batch = {k: v.to(device) for k, v in batch.items()}
-            h = model(**batch, output_hidden_states=True).hidden_states[layer].float()
-            if spec.token_level:
-                for row, i in enumerate(idx):
-                    out.append(h[row, feats.first_pos[i]].cpu().numpy())
-            elif spec.pooling == "mean":
-                m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
-                out.append(((h * m).sum(1) / m.sum(1).clamp(min=1.0)).cpu().numpy())
-            else:
-                out.append(h[:, 0].cpu().numpy())
-    model.train(was_training)
+    try:
+        with torch.no_grad():
+            for idx in bucket_batches(feats.lengths, batch_size):
+                batch = collate(feats, idx, tokenizer.pad_token_id, spec.token_level)
+                batch.pop("labels")
+                batch = {k: v.to(device) for k, v in batch.items()}
+                seen.clear()
+                base(**batch)
+                h = seen[-1].float()
+                if spec.token_level:
+                    for row, i in enumerate(idx):
+                        out.append(h[row, feats.first_pos[i]].cpu().numpy())
+                elif spec.pooling == "mean":
+                    m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
+                    out.append(((h * m).sum(1) / m.sum(1).clamp(min=1.0)).cpu().numpy())
+                else:
+                    out.append(h[:, 0].cpu().numpy())
+    finally:
+        handle.remove()
+        model.train(was_training)
     vecs = np.concatenate(out).astype(np.float32)
     if limit is not None and len(vecs) > limit:
         keep = np.sort(np.random.default_rng(seed).choice(len(vecs), size=limit, replace=False))

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
+from ..analysis.shift import representations
 from ..metrics import MAIN_METRIC, scores
 from ..train.loop import Batch, Hook, LoopState, LossFn, cycle, default_loss, move
 from ..train.tasks import TaskSpec, encode, predict
@@ -122,6 +123,7 @@ class RTNSet:
         p = next(model.parameters())
         self.rtns.to(p.device, p.dtype)
         self.active = True
+        self.force = False  # True: act in eval mode too (representation analysis, see forced())
         self.rows: torch.Tensor | None = None
         self.source_keys = source_keys
         self._handles = [
@@ -147,6 +149,16 @@ class RTNSet:
         finally:
             self.active = prev
 
+    @contextlib.contextmanager
+    def forced(self) -> Iterator[None]:
+        """The RTNs act inside this block even in eval mode: the *transformed* source
+        representations that MetaXL's analysis compares with the target's (paper §4.5)."""
+        prev, self.force = self.force, True
+        try:
+            yield
+        finally:
+            self.force = prev
+
     def remove(self) -> None:
         for h in self._handles:
             h.remove()
@@ -168,11 +180,11 @@ class RTNSet:
 
     def _hook(self, key: str) -> Callable:
         def hook(module: torch.nn.Module, _args, output):
-            if not (self.active and module.training):
+            if not (self.active and (module.training or self.force)):
                 return None
             h = output[0] if isinstance(output, tuple) else output
             new = self.rtns[key](h)
-            if self.rows is not None:
+            if self.rows is not None and module.training:  # forced (eval): every row is source
                 new = torch.where(self.rows[:, None, None], new, h)
             return (new, *output[1:]) if isinstance(output, tuple) else new
 
@@ -464,6 +476,8 @@ def train_metaxl(
     mcfg: MetaXLConfig | None = None,
     *,
     model=None,
+    represent: Mapping[str, tuple[Sequence[Mapping], bool]] | None = None,
+    represent_limit: int = 500,
 ):
     """One candidate of the MetaXL grid through :func:`xlt.finetune.finetune`.
 
@@ -473,6 +487,11 @@ def train_metaxl(
     keeps the epoch with the best ``target_dev`` score. ``cfg`` is a
     :class:`xlt.finetune.FinetuneConfig`; returns its :class:`~xlt.finetune.CandidateResult`
     with ``info["metaxl"]`` and ``info["select_by_dev"]``.
+
+    ``represent`` (``{lang: (records, transform)}``) adds ``result.info["representations"]``:
+    each language's last-layer vectors (:func:`xlt.analysis.shift.representations`, at most
+    ``represent_limit``) from the selected model, with the RTNs applied where ``transform`` is
+    set and the method has them (the source side of the paper's §4.5 analysis).
     """
     from transformers import AutoTokenizer
 
@@ -503,14 +522,92 @@ def train_metaxl(
     try:
         hooks = [select] if step is None else [step, select]
         result = finetune(cfg, encoder_dir, train, evals, hooks=hooks, model=model)
+        vectors = {}
+        for lang, (records, transform) in (represent or {}).items():
+            on = (
+                step.rtns.forced() if (step is not None and transform) else contextlib.nullcontext()
+            )
+            with on:
+                vectors[lang] = representations(result.model, spec, tokenizer, records, max_length=cfg.max_length, batch_size=cfg.eval_batch_size, limit=represent_limit, seed=cfg.seed)  # fmt: skip
     finally:
         if step is not None:
             step.rtns.remove()
+    if represent:
+        result.info["representations"] = vectors
     result.info["select_by_dev"] = select.info()
     result.info["few_shot_target"] = len(target)
     result.info["source_examples"] = 0 if method == "target-only" else len(source)
     if step is not None:
         result.info["metaxl"] = step.summary() | {"config": dataclasses.asdict(step.cfg)}
+    return result
+
+
+def run_metaxl_candidate(
+    params: Mapping[str, Any],
+    encoder_dir: str,
+    train_paths: Mapping[str, str],
+    eval_paths: Mapping[str, str],
+    outputs: Mapping[str, str],
+):
+    """One candidate job of the MetaXL grid (rules/metaxl.smk): draw the few-shot target set and
+    the source subset, train, score every language, write the candidate record plus
+    ``representations.npz`` (source and target dev vectors for the Hausdorff / PCA analysis).
+
+    ``params``: the finetune settings plus ``metaxl`` (method, target, source_lang, source_size,
+    layers, n, draw_seed, meta_lr, bottleneck, target_batch_size, represent);
+    ``train_paths``: ``{"target": file, "source": file}`` (no source for target-only).
+    """
+    from ..finetune import finetune_config, infer_labels, load_evals, load_labelled, write_candidate
+    from ..io import atomic_open
+    from ..plan import hp_name
+
+    mx = params["metaxl"]
+    kind, labels = params["kind"], params.get("labels")
+    tgt = mx["target"]
+    target_all = load_labelled(train_paths["target"], kind, labels)
+    target = draw_few_shot(target_all, int(mx["n"]), int(mx["draw_seed"]), f"{train_paths['target']}")  # fmt: skip
+    source: list = []
+    if "source" in train_paths:
+        source_all = load_labelled(train_paths["source"], kind, labels)
+        source = draw_few_shot(source_all, int(mx["source_size"]), int(mx["draw_seed"]), f"{train_paths['source']} (metaxl.source_size)")  # fmt: skip
+    evals = load_evals(kind, labels, eval_paths)
+    if f"{tgt}/dev" not in eval_paths:
+        raise ValueError(f"metaxl: no dev set of the target {tgt!r} among the evaluation files")
+    if not labels:
+        labels = infer_labels(kind, [target, source, *[r for v in evals.values() for r in v.values()]])  # fmt: skip
+    cfg = finetune_config(params, labels)
+    mcfg = MetaXLConfig(
+        layers=tuple(mx.get("layers") or (-1,)),
+        bottleneck=mx.get("bottleneck"),
+        meta_lr=float(mx["meta_lr"]),
+        target_batch_size=mx.get("target_batch_size"),
+    )
+    src_lang = mx.get("source_lang") or params.get("source")
+    if src_lang not in evals:  # a related source the task does not evaluate: the task's source
+        src_lang = params.get("source")
+    represent = {"source": (evals[src_lang]["dev"], True), "target": (evals[tgt]["dev"], False)}
+    log.info("metaxl candidate %s/%s seed=%d: %d target + %d source examples", params.get("task"),
+             params.get("method"), cfg.seed, len(target), len(source))  # fmt: skip
+    result = train_metaxl(cfg, encoder_dir, mx["method"], source, target, evals[tgt]["dev"], evals, mcfg,
+                          represent=represent, represent_limit=int(mx.get("represent", 500)))  # fmt: skip
+    vectors = result.info.pop("representations")
+    meta = {
+        "task": params.get("task"),
+        "method": params.get("method"),
+        "hp": hp_name(cfg.lr, cfg.epochs, cfg.batch_size),
+        "lr": cfg.lr,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "seed": cfg.seed,
+        "encoder": params.get("encoder"),
+        "source": params.get("source"),
+        "train_files": dict(train_paths),
+        "metaxl": {**mx, "represented_source": src_lang},
+    }
+    with atomic_open(outputs["representations"], "wb") as fh:
+        np.savez(fh, source=vectors["source"], target=vectors["target"],
+                 source_lang=src_lang, target_lang=tgt)  # fmt: skip
+    write_candidate(result, cfg, meta, outputs["metrics"], outputs["predictions"], outputs["features"], outputs.get("weights"))  # fmt: skip
     return result
 
 
@@ -525,5 +622,6 @@ __all__ = [
     "draw_few_shot",
     "meta_gradient",
     "resolve_layers",
+    "run_metaxl_candidate",
     "train_metaxl",
 ]

@@ -1,0 +1,356 @@
+"""The ``metaxl`` config section (seed 001, methods.md §2), validated against the plan; torch-free.
+
+``metaxl_settings(plan)`` returns ``None`` when the config has no such section, else a
+:class:`MetaXLSettings`; an invalid value raises :class:`~xlt.plan.ConfigError` naming the key and
+the fix, so the workflow stops before any job runs.
+
+The study's grid, per task, few-shot target and seed (every candidate trains from the same encoder):
+
+- ``target-only``: the ``n`` drawn target examples alone;
+- per source setting (``en``, the task's source, and ``related``, the target's related language
+  from ``metaxl.related``) at the main source size and RTN placement: ``jt`` (source ∪ target) and
+  ``metaxl``;
+- per extra source size (Table 4): ``jt`` and ``metaxl`` with the task's source;
+- per RTN placement (Table 5): ``jt-rtn`` (the capacity control) and ``metaxl``.
+
+A candidate's method name encodes its setting, e.g. ``mx.af.metaxl.en1000.L2``: MetaXL for the
+few-shot target ``af``, 1000 English source examples, the RTN after layer 2. Candidates live in
+``results/candidates/{task}/{method}/{hp}/seed{seed}/`` like every other method's, so they land
+in the task's pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..plan import Candidate, Plan
+
+METHODS = ("target-only", "jt", "jt-rtn", "metaxl")
+PREFIX = "mx"
+DEFAULTS: dict[str, Any] = {
+    "related": {},
+    "n": 100,
+    "draw_seed": 1,
+    "source_size": 1000,
+    "source_sizes": [],
+    "layers": [-1],
+    "placements": [],
+    "seeds": [1, 2, 3],
+    "lr": 5.0e-4,
+    "epochs": 5,
+    "batch_size": 32,
+    "meta_lr": 1.0e-3,
+    "bottleneck": None,
+    "target_batch_size": None,
+    "represent": 500,
+}
+
+
+def placement_name(layers: Sequence[int]) -> str:
+    """``[0, 2]`` -> ``L0_2``; ``[-1]`` -> ``Llast``."""
+    return "L" + "_".join("last" if i == -1 else str(i) for i in layers)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One cell of the grid: what a candidate trains on (its method name encodes all of it)."""
+
+    target: str
+    method: str  # target-only | jt | jt-rtn | metaxl
+    source: str | None = None  # source language (None: target-only)
+    size: int = 0  # source examples
+    layers: tuple[int, ...] = ()  # RTN placement (jt-rtn, metaxl)
+
+    @property
+    def name(self) -> str:
+        parts = [PREFIX, self.target, self.method]
+        if self.source is not None:
+            parts.append(f"{self.source}{self.size}")
+        if self.method in ("jt-rtn", "metaxl"):
+            parts.append(placement_name(self.layers))
+        return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class MetaXLSettings:
+    tasks: Mapping[str, tuple[str, ...]]  # task -> few-shot target languages
+    related: Mapping[str, str]  # target -> related source language
+    n: int
+    draw_seed: int
+    source_size: int
+    source_sizes: tuple[int, ...]
+    layers: tuple[int, ...]
+    placements: tuple[tuple[int, ...], ...]
+    seeds: tuple[int, ...]
+    lr: float
+    epochs: int
+    batch_size: int
+    meta_lr: float
+    bottleneck: int | None
+    target_batch_size: int | None
+    represent: int
+
+    # --- the grid -----------------------------------------------------------------------------
+    def settings(self, plan: Plan, task: str) -> list[Setting]:
+        """Every cell of a task's grid, each once (the main cell is shared by the tables)."""
+        src = plan.tasks[task].source
+        out: list[Setting] = []
+        for tgt in self.targets(task):
+            out.append(Setting(tgt, "target-only"))
+            sources = [src] + ([self.related[tgt]] if tgt in self.related else [])
+            for s in sources:
+                for m in ("jt", "metaxl"):
+                    out.append(Setting(tgt, m, s, self.source_size, self._layers(m, self.layers)))
+            for size in self.source_sizes:
+                for m in ("jt", "metaxl"):
+                    out.append(Setting(tgt, m, src, size, self._layers(m, self.layers)))
+            for layers in (self.layers, *self.placements) if self.placements else ():
+                for m in ("jt-rtn", "metaxl"):
+                    out.append(Setting(tgt, m, src, self.source_size, layers))
+        seen: dict[str, Setting] = {}
+        for s in out:
+            seen.setdefault(s.name, s)
+        return list(seen.values())
+
+    @staticmethod
+    def _layers(method: str, layers: tuple[int, ...]) -> tuple[int, ...]:
+        return layers if method in ("jt-rtn", "metaxl") else ()
+
+    def setting(self, plan: Plan, task: str, method: str) -> Setting:
+        for s in self.settings(plan, task):
+            if s.name == method:
+                return s
+        raise ValueError(f"metaxl: {task!r} has no candidate method {method!r}")
+
+    def candidates(self, plan: Plan, task: str) -> list[Candidate]:
+        from ..plan import Candidate
+
+        if task not in self.tasks:
+            return []
+        return [
+            Candidate(task, s.name, self.lr, self.epochs, self.batch_size, seed)
+            for s in self.settings(plan, task)
+            for seed in self.seeds
+        ]
+
+    def targets(self, task: str) -> tuple[str, ...]:
+        from ..plan import ConfigError
+
+        if task not in self.tasks:
+            raise ConfigError(
+                f"metaxl.tasks: task {task!r} is not in the MetaXL study (it has "
+                f"{sorted(self.tasks)}); add it there to make its MetaXL outputs"
+            )
+        return self.tasks[task]
+
+    # --- what the rules ask for (rules/metaxl.smk) --------------------------------------------
+    def train_files(self, plan: Plan, task: str, method: str) -> dict[str, str]:
+        """``{"target": file}`` plus ``{"source": file}`` unless target-only."""
+        t, s = plan.tasks[task], self.setting(plan, task, method)
+        out = {"target": plan.data_file(t.dataset_of(s.target), s.target, "train")}
+        if s.source is not None:
+            out["source"] = plan.data_file(t.dataset_of(s.source), s.source, "train")
+        return out
+
+    def params(self, plan: Plan, task: str, method: str, seed: int) -> dict[str, Any]:
+        """Settings of one candidate job (xlt.methods.metaxl.run_metaxl_candidate)."""
+        t, s = plan.tasks[task], self.setting(plan, task, method)
+        skip = ("threads", "keep_weights")  # no effect on the result: changing them re-runs nothing
+        finetune = {k: v for k, v in plan.config.get("finetune", {}).items() if k not in skip}
+        return {
+            **finetune,
+            "task": task,
+            "method": method,
+            "kind": t.kind,
+            "pooling": t.pooling,
+            "labels": plan.labels(task),
+            "source": t.source,
+            "encoder": t.encoder,
+            "seed": int(seed),
+            "lr": self.lr,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "metaxl": {
+                "method": s.method,
+                "target": s.target,
+                "source_lang": s.source,
+                "source_size": s.size,
+                "layers": list(s.layers),
+                "n": self.n,
+                "draw_seed": self.draw_seed,
+                "meta_lr": self.meta_lr,
+                "bottleneck": self.bottleneck,
+                "target_batch_size": self.target_batch_size,
+                "represent": self.represent,
+            },
+        }
+
+    def table_names(self) -> list[str]:
+        """The tables of a task: main and Hausdorff always; Table 4 with extra source sizes,
+        Table 5 with extra RTN placements."""
+        names = ["metaxl", "metaxl_hausdorff"]
+        names += ["metaxl_source_size"] if self.source_sizes else []
+        names += ["metaxl_layers"] if self.placements else []
+        return names
+
+    def outputs(self) -> list[str]:
+        """Tables and figures of every task of the study (for rule all)."""
+        out = []
+        for task in self.tasks:
+            out += [f"results/tables/{n}_{task}.{ext}" for n in self.table_names() for ext in ("csv", "md")]  # fmt: skip
+            out.append(f"results/figures/metaxl_pca_{task}.png")
+        return out
+
+    def describe(self, plan: Plan, task: str) -> dict[str, Any]:
+        """What the tables job needs besides the candidate records: the grid's layout."""
+        t = plan.tasks[task]
+        return {
+            "task": task,
+            "kind": t.kind,
+            "source": t.source,
+            "targets": list(self.targets(task)),
+            "related": {k: v for k, v in self.related.items() if k in self.targets(task)},
+            "n": self.n,
+            "source_size": self.source_size,
+            "source_sizes": sorted({self.source_size, *self.source_sizes}),
+            "layers": list(self.layers),
+            "placements": [list(p) for p in (self.layers, *self.placements)],
+            "seeds": list(self.seeds),
+            "tables": self.table_names(),
+        }
+
+
+def _positive_int(value: Any, key: str) -> int:
+    from ..plan import ConfigError
+
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key}: {value!r}; give a whole number >= 1")
+    return value
+
+
+def _layers(value: Any, key: str, depth: int | None) -> tuple[int, ...]:
+    from ..plan import ConfigError
+
+    if not isinstance(value, list) or not value or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):  # fmt: skip
+        raise ConfigError(f"{key}: {value!r}; give a list of layer indices, e.g. [0] or [0, -1]")
+    for i in value:
+        if i < -1 or (depth is not None and i > depth):
+            top = "N" if depth is None else str(depth)
+            raise ConfigError(
+                f"{key}: layer {i} does not exist; use 0 (embeddings) … {top} (last layer) or -1 "
+                f"(last layer)"
+            )
+    # -1 is the last layer: with a known depth it gets its index, so one placement has one name
+    return tuple(sorted({depth if i == -1 and depth is not None else i for i in value}, key=lambda i: (i == -1, i)))  # fmt: skip
+
+
+def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
+    """The validated ``metaxl`` section of ``plan.config`` (``None`` when absent)."""
+    from ..plan import ConfigError
+
+    section = plan.config.get("metaxl")
+    if not section:
+        return None
+    cfg = {**DEFAULTS, **section}
+    unknown = sorted(set(cfg) - set(DEFAULTS) - {"tasks"})
+    if unknown:
+        raise ConfigError(f"metaxl: unknown key {unknown[0]!r}; keys are {sorted([*DEFAULTS, 'tasks'])}")  # fmt: skip
+    tasks_cfg = cfg.get("tasks") or {}
+    if not tasks_cfg:
+        raise ConfigError(
+            "metaxl.tasks: empty; name at least one task and its few-shot targets, e.g. "
+            "{ner: {targets: [af, qu, tt]}}"
+        )
+    n = _positive_int(cfg["n"], "metaxl.n")
+    related = dict(cfg["related"] or {})
+    tasks: dict[str, tuple[str, ...]] = {}
+    depths: set[int | None] = set()
+    for name, spec in tasks_cfg.items():
+        key = f"metaxl.tasks.{name}"
+        if name not in plan.tasks:
+            raise ConfigError(f"{key}: unknown task {name!r}; tasks are {sorted(plan.tasks)}")
+        task = plan.tasks[name]
+        targets = tuple((spec or {}).get("targets") or ())
+        if not targets:
+            raise ConfigError(f"{key}.targets: empty; list few-shot targets from {list(task.targets)}")  # fmt: skip
+        for lang in targets:
+            if lang not in task.targets:
+                raise ConfigError(
+                    f"{key}.targets: {lang!r} is not a target of task {name!r} "
+                    f"(tasks.{name}.targets is {list(task.targets)}); add it there or drop it here"
+                )
+        langs = {task.source, *targets, *(related[t] for t in targets if t in related)}
+        for lang in sorted(langs):
+            where = "metaxl.related" if lang not in (task.source, *targets) else key
+            splits = plan.splits(task.dataset_of(lang), lang, where=where)
+            if "train" not in splits:
+                raise ConfigError(
+                    f"{key}: {task.dataset_of(lang)!r} has no train split for {lang!r} (it has "
+                    f"{list(splits)}); MetaXL trains on it"
+                )
+        size = plan.train_size(task.dataset_of(targets[0]))
+        if size is not None and n > size:
+            raise ConfigError(
+                f"metaxl.n: {n} few-shot target examples but the training sets of {name!r} have "
+                f"{size}; lower metaxl.n to at most {size}"
+            )
+        tasks[name] = targets
+        depths.add(plan.encoder_depth(task.encoder))
+    for tgt, src in related.items():
+        if not isinstance(src, str) or tgt == src:
+            raise ConfigError(f"metaxl.related.{tgt}: {src!r}; give another language, e.g. {{af: nl}}")  # fmt: skip
+    depth = min((d for d in depths if d is not None), default=None)
+    source_size = _positive_int(cfg["source_size"], "metaxl.source_size")
+    sizes = tuple(_positive_int(s, "metaxl.source_sizes") for s in cfg["source_sizes"] or ())
+    for s in (source_size, *sizes):
+        top = plan.train_size(plan.tasks[next(iter(tasks))].dataset)
+        if top is not None and s > top:
+            raise ConfigError(
+                f"metaxl.source_sizes: {s} source examples but the source training set has {top}; "
+                f"use sizes up to {top}"
+            )
+    layers = _layers(cfg["layers"], "metaxl.layers", depth)
+    placements = tuple(_layers(p, "metaxl.placements", depth) for p in cfg["placements"] or ())
+    seeds = tuple(int(s) for s in cfg["seeds"] or ())
+    if not seeds:
+        raise ConfigError("metaxl.seeds: empty; give at least one seed (the tables need 3)")
+    for key in ("lr", "meta_lr"):
+        v = cfg[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise ConfigError(
+                f"metaxl.{key}: {v!r}; it must be > 0 (paper: lr 3e-5 for mBERT/XLM-R, meta lr "
+                "tuned in {3e-5, 1e-6, 1e-7})"
+            )
+    for key in ("bottleneck", "target_batch_size"):
+        if cfg[key] is not None:
+            _positive_int(cfg[key], f"metaxl.{key}")
+    return MetaXLSettings(
+        tasks=tasks,
+        related=related,
+        n=n,
+        draw_seed=int(cfg["draw_seed"]),
+        source_size=source_size,
+        source_sizes=tuple(s for s in dict.fromkeys(sizes) if s != source_size),
+        layers=layers,
+        placements=tuple(p for p in dict.fromkeys(placements) if p != layers),
+        seeds=seeds,
+        lr=float(cfg["lr"]),
+        epochs=_positive_int(cfg["epochs"], "metaxl.epochs"),
+        batch_size=_positive_int(cfg["batch_size"], "metaxl.batch_size"),
+        meta_lr=float(cfg["meta_lr"]),
+        bottleneck=cfg["bottleneck"],
+        target_batch_size=cfg["target_batch_size"],
+        represent=_positive_int(cfg["represent"], "metaxl.represent"),
+    )
+
+
+# what rules/metaxl.smk uses without a ``metaxl`` section: no candidates, no outputs
+NO_STUDY = MetaXLSettings(
+    tasks={}, related={}, n=DEFAULTS["n"], draw_seed=1, source_size=DEFAULTS["source_size"],
+    source_sizes=(), layers=(-1,), placements=(), seeds=(), lr=DEFAULTS["lr"],
+    epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"], meta_lr=DEFAULTS["meta_lr"],
+    bottleneck=None, target_batch_size=None, represent=DEFAULTS["represent"],
+)  # fmt: skip
