@@ -44,18 +44,6 @@ def test_real_local_config_dry_runs(tmp_path):
     assert jobs["lms"] == 1 and jobs["lms_table_selection"] == 1
 
 
-def test_real_encoder_configs_dry_run(tmp_path):
-    """The multilingual-e5-small studies (README, "A real multilingual encoder offline")."""
-    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5.yaml")
-    assert jobs["finetune"] == 6 and jobs["fetch_encoder"] == 1 and "lms" not in jobs
-    assert "pretrain_encoder" not in jobs and "generate_world" not in jobs
-    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5-lms.yaml")
-    assert jobs["finetune"] == 24 and jobs["lms"] == 1 and jobs["lms_table_nmodels"] == 1
-    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-e5-interpolation.yaml")
-    # 3 seeds x (src + tgt/bi for de and zh); one interpolation job per pair and seed
-    assert jobs["interpolation_endpoint"] == 15 and jobs["interpolate"] == 6
-
-
 def test_reduced_real_local_study_runs_end_to_end(tmp_path):
     cfg = reduced_config(tmp_path)
     snakemake(tmp_path, "all", "--cores", "2", config=cfg, timeout=900)

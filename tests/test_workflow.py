@@ -59,7 +59,7 @@ def run(tmp_path_factory) -> Path:
 
 def test_all_builds_tables_figures_pools_and_logs(run):
     # zero-shot candidates per task, and all candidates (translate-train and MetaXL included)
-    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2 + 16)}
+    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2 + 8)}
     for task, (zero_shot, everything) in expected.items():
         langs = ["en", "de", "zh"] + (["af"] if task == "sentiment" else [])
         table = pd.read_csv(run / f"results/tables/zero_shot_{task}.csv")
@@ -156,12 +156,6 @@ def test_paper_scale_dry_run_is_offline():
     # MetaXL on WikiANN's 8 low-resource languages, mBERT and XLM-R: per target and seed,
     # target-only + (JT, MetaXL) x (en, related) + 2 extra sizes x 2 + JT w/ RTN (2 placements) + MetaXL
     assert jobs["metaxl_candidate"] == 2 * 8 * 3 * 12 and jobs["metaxl_tables"] == 2
-
-
-def test_metaxl_config_runs_the_paper_grid_on_the_low_resource_world(tmp_path):
-    jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "metaxl.yaml")
-    assert jobs["metaxl_candidate"] == 2 * 3 * 16 * 3 and jobs["metaxl_tables"] == 2
-    assert jobs["generate_world"] == 1 and "lms" not in jobs
 
 
 def test_translate_train_config_extends_the_default_and_reuses_its_jobs():
@@ -380,8 +374,8 @@ def test_metaxl_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
     main = pd.read_csv(run / "results/tables/metaxl_sentiment.csv")
     assert list(main["method"]) == ["target only", "JT", "MetaXL", "JT", "MetaXL"]
     assert list(main["source"]) == ["–", "en", "en", "related", "related"]
-    assert (main["seeds"] == 2).all() and main["af"].between(0, 100).all()
-    assert main["af_sd"].notna().all()  # two seeds: a spread
+    assert (main["seeds"] == 1).all() and main["af"].between(0, 100).all()
+    assert main["af_sd"].isna().all()  # one seed: no spread (not a spread of 0)
     layers = pd.read_csv(run / "results/tables/metaxl_layers_sentiment.csv")
     assert list(layers["RTN after layer"].astype(str)) == ["–", "1", "1", "0", "0"]
     haus = pd.read_csv(run / "results/tables/metaxl_hausdorff_sentiment.csv")
@@ -391,7 +385,7 @@ def test_metaxl_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
     # every candidate is in the task's pool, scored on every language (dev + test)
     pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
     mx = pool[pool["method"].str.startswith("mx.")]
-    assert mx["candidate"].nunique() == 16 and set(mx["lang"]) == {"en", "de", "zh", "af"}
+    assert mx["candidate"].nunique() == 8 and set(mx["lang"]) == {"en", "de", "zh", "af"}
     m = json.loads((run / "results/candidates/sentiment/mx.af.metaxl.en60.L1/lr0.003-ep2-bs16/seed1/metrics.json").read_text())  # fmt: skip
     assert m["info"]["few_shot_target"] == 20 and m["info"]["source_examples"] == 60
     assert m["metaxl"]["layers"] == [1] and m["info"]["metaxl"]["phi_change"] > 0
