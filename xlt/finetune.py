@@ -294,6 +294,23 @@ def load_evals(kind: str, labels, eval_paths: Mapping[str, str]) -> dict[str, di
     return evals
 
 
+def candidate_meta(params: Mapping[str, Any], cfg: FinetuneConfig) -> dict[str, Any]:
+    """The identity of a candidate in its record: task, method, hyper-parameters, seed, encoder."""
+    from .plan import hp_name
+
+    return {
+        "task": params.get("task"),
+        "method": params.get("method", "zero-shot"),
+        "hp": hp_name(cfg.lr, cfg.epochs, cfg.batch_size),
+        "lr": cfg.lr,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "seed": cfg.seed,
+        "encoder": params.get("encoder"),
+        "source": params.get("source"),
+    }
+
+
 def run_candidate(
     params: Mapping[str, Any],
     encoder_dir: str,
@@ -324,18 +341,8 @@ def run_candidate(
              len(train_recs), len(train_paths), len(eval_paths))  # fmt: skip
     wcfg = WarmStartConfig(**params["mtl_ws"]) if warmup and params.get("mtl_ws") else None
     result = finetune(cfg, encoder_dir, train_recs, evals, warmup=warmup, warmup_cfg=wcfg)
-    from .plan import hp_name
-
     meta = {
-        "task": params.get("task"),
-        "method": params.get("method", "zero-shot"),
-        "hp": hp_name(cfg.lr, cfg.epochs, cfg.batch_size),
-        "lr": cfg.lr,
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch_size,
-        "seed": cfg.seed,
-        "encoder": params.get("encoder"),
-        "source": params.get("source"),
+        **candidate_meta(params, cfg),
         "train_files": list(train_paths),
         "warmup_files": dict(warmup_paths or {}),
     }

@@ -476,6 +476,27 @@ class Plan:
         return interpolation_settings(self)
 
 
+def study_targets(
+    plan: Plan, section: str, name: str, spec: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    """The targets a study section (``interpolation``, ``metaxl``) names for task ``name``: the
+    task must exist and every target must be one of its targets (ConfigError naming the key)."""
+    key = f"{section}.tasks.{name}"
+    if name not in plan.tasks:
+        raise ConfigError(f"{key}: unknown task {name!r}; tasks are {sorted(plan.tasks)}")
+    task = plan.tasks[name]
+    targets = tuple((spec or {}).get("targets") or ())
+    if not targets:
+        raise ConfigError(f"{key}.targets: empty; list target languages from {list(task.targets)}")  # fmt: skip
+    for lang in targets:
+        if lang not in task.targets:
+            raise ConfigError(
+                f"{key}.targets: {lang!r} is not a target of task {name!r} "
+                f"(tasks.{name}.targets is {list(task.targets)}); add it there or drop it here"
+            )
+    return targets
+
+
 def _check_priors(weights: Any, where: str, labels: tuple[str, ...]) -> None:
     """Sentiment class weights: a mapping of known labels to non-negative numbers, not all 0."""
     if not isinstance(weights, Mapping) or not weights:

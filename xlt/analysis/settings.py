@@ -163,7 +163,7 @@ class InterpolationSettings:
 
 def interpolation_settings(plan: Plan) -> InterpolationSettings | None:
     """The validated ``interpolation`` section of ``plan.config`` (``None`` when absent)."""
-    from ..plan import ConfigError
+    from ..plan import ConfigError, study_targets
 
     section = plan.config.get("interpolation")
     if not section:
@@ -178,18 +178,8 @@ def interpolation_settings(plan: Plan) -> InterpolationSettings | None:
     tasks: dict[str, tuple[str, ...]] = {}
     for name, spec in tasks_cfg.items():
         key = f"interpolation.tasks.{name}"
-        if name not in plan.tasks:
-            raise ConfigError(f"{key}: unknown task {name!r}; tasks are {sorted(plan.tasks)}")
+        targets = study_targets(plan, "interpolation", name, spec)
         task = plan.tasks[name]
-        targets = tuple((spec or {}).get("targets") or ())
-        if not targets:
-            raise ConfigError(f"{key}.targets: empty; list target languages from {list(task.targets)}")  # fmt: skip
-        for lang in targets:
-            if lang not in task.targets:
-                raise ConfigError(
-                    f"{key}.targets: {lang!r} is not a target of task {name!r} "
-                    f"(tasks.{name}.targets is {list(task.targets)}); add it there or drop it here"
-                )
         for lang in (task.source, *targets):
             splits = plan.splits(task.dataset_of(lang), lang, where=key)
             if "train" not in splits:

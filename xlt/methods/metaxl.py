@@ -557,9 +557,15 @@ def run_metaxl_candidate(
     layers, n, draw_seed, meta_lr, bottleneck, target_batch_size, represent);
     ``train_paths``: ``{"target": file, "source": file}`` (no source for target-only).
     """
-    from ..finetune import finetune_config, infer_labels, load_evals, load_labelled, write_candidate
+    from ..finetune import (
+        candidate_meta,
+        finetune_config,
+        infer_labels,
+        load_evals,
+        load_labelled,
+        write_candidate,
+    )
     from ..io import atomic_open
-    from ..plan import hp_name
 
     mx = params["metaxl"]
     kind, labels = params["kind"], params.get("labels")
@@ -592,15 +598,7 @@ def run_metaxl_candidate(
                           represent=represent, represent_limit=int(mx.get("represent", 500)))  # fmt: skip
     vectors = result.info.pop("representations")
     meta = {
-        "task": params.get("task"),
-        "method": params.get("method"),
-        "hp": hp_name(cfg.lr, cfg.epochs, cfg.batch_size),
-        "lr": cfg.lr,
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch_size,
-        "seed": cfg.seed,
-        "encoder": params.get("encoder"),
-        "source": params.get("source"),
+        **candidate_meta(params, cfg),
         "train_files": dict(train_paths),
         "metaxl": {**mx, "represented_source": src_lang},
     }

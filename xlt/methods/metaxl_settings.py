@@ -249,7 +249,7 @@ def _layers(value: Any, key: str, depth: int | None) -> tuple[int, ...]:
 
 def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
     """The validated ``metaxl`` section of ``plan.config`` (``None`` when absent)."""
-    from ..plan import ConfigError
+    from ..plan import ConfigError, study_targets
 
     section = plan.config.get("metaxl")
     if not section:
@@ -270,18 +270,8 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
     depths: set[int | None] = set()
     for name, spec in tasks_cfg.items():
         key = f"metaxl.tasks.{name}"
-        if name not in plan.tasks:
-            raise ConfigError(f"{key}: unknown task {name!r}; tasks are {sorted(plan.tasks)}")
+        targets = study_targets(plan, "metaxl", name, spec)
         task = plan.tasks[name]
-        targets = tuple((spec or {}).get("targets") or ())
-        if not targets:
-            raise ConfigError(f"{key}.targets: empty; list few-shot targets from {list(task.targets)}")  # fmt: skip
-        for lang in targets:
-            if lang not in task.targets:
-                raise ConfigError(
-                    f"{key}.targets: {lang!r} is not a target of task {name!r} "
-                    f"(tasks.{name}.targets is {list(task.targets)}); add it there or drop it here"
-                )
         langs = {task.source, *targets, *(related[t] for t in targets if t in related)}
         for lang in sorted(langs):
             where = "metaxl.related" if lang not in (task.source, *targets) else key
