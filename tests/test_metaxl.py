@@ -329,6 +329,9 @@ def test_representations_per_token_and_per_sentence(encoders):
     sspec = TaskSpec("classification", ("negative", "positive"), "mean")
     smodel = build_model(sspec, str(encoders["bert"]), 0)
     assert representations(smodel, sspec, tok, sents, layer=0).shape == (9, 32)
+    # a whole-model call of another length first: the mean pooler must not keep its mask
+    smodel(input_ids=torch.full((2, 41), 5), attention_mask=torch.ones(2, 41, dtype=torch.long))
+    assert representations(smodel, sspec, tok, sents).shape == (9, 32)
     with pytest.raises(ValueError, match="layer 5 does not exist"):
         representations(smodel, sspec, tok, sents, layer=5)
 

@@ -175,6 +175,11 @@ def test_mean_pooling_ignores_padding_and_needs_a_pooler(tiny):
     padded = model(input_ids=ids, attention_mask=mask).logits
     short = model(input_ids=ids[:, :4], attention_mask=mask[:, :4]).logits
     assert torch.allclose(padded, short, atol=1e-5)
+    # the encoder called alone (as representations() does) must not reuse the last call's mask
+    longer = torch.tensor([[2, 7, 8, 9, 9, 3, 0]]), torch.tensor([[1, 1, 1, 1, 1, 1, 0]])
+    model.base_model(input_ids=longer[0], attention_mask=longer[1])
+    assert model.base_model.pooler.mask.shape == (1, 7)
+    assert torch.allclose(model(input_ids=ids, attention_mask=mask).logits, padded, atol=1e-6)
     first = build_model(TaskSpec("classification", SENTIMENT_LABELS), str(tiny["enc"]), 1).eval()
     assert not torch.allclose(first(input_ids=ids[:, :4]).logits, short, atol=1e-3)
     first.base_model.pooler = None

@@ -217,9 +217,11 @@ def mean_pool(model, encoder_dir: str) -> None:
     pooler = base.pooler = MeanPooler(base.pooler)
 
     def remember_mask(_module, args, kwargs):
-        pooler.mask = kwargs.get("attention_mask")
+        pooler.mask = kwargs.get("attention_mask", args[1] if len(args) > 1 else None)
 
-    model.register_forward_pre_hook(remember_mask, with_kwargs=True)
+    # on the encoder itself, so a direct call of the base model (representations, MetaXL's
+    # functional steps) refreshes the mask as well as a call of the whole model
+    base.register_forward_pre_hook(remember_mask, with_kwargs=True)
 
 
 @torch.no_grad()
