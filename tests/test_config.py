@@ -167,6 +167,16 @@ def test_lms_pivots_absent_from_the_task():
     fails(lambda c: c["lms"].update(pivots=["ar", "es"]), "lms.pivots", "task 'ner'")
 
 
+def test_lms_task_language_without_an_iso_code():
+    def edit(c):
+        langs = yaml.safe_load((REPO / "xlt" / "world" / "languages.yaml").read_text())
+        c["world"]["profiles"] = {"xq": langs["nl"]}  # a new language, no lang2vec code
+        c["world"]["languages"].append("xq")
+        c["tasks"]["ner"]["targets"].append("xq")
+
+    fails(edit, "tasks.ner", "'xq' has no ISO 639-3 code", "lms.tasks")
+
+
 def test_lms_methods_the_task_does_not_run():
     fails(lambda c: c["lms"].update(methods=["mtl"]), "lms.methods", "['mtl']", "task 'ner'")
 

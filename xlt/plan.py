@@ -294,6 +294,7 @@ class Plan:
 
     def _check_lms(self) -> None:
         """lms: its tasks exist, have two pivots with dev data, and run the methods it selects."""
+        from .select.langvec import iso639_3
         from .select.lms import LMSConfig, task_pivots
 
         section = dict(self.config.get("lms") or {})
@@ -318,6 +319,13 @@ class Plan:
                     f"{e} (task {name!r}: add pivots from its targets to lms.pivots, or drop the "
                     "task from lms.tasks)"
                 ) from None
+            for lang in t.languages:  # lang2vec vectors (Pivot-Dev, Table 3) need ISO 639-3
+                try:
+                    iso639_3(lang)
+                except ValueError as e:
+                    raise ConfigError(
+                        f"tasks.{name}: {e}; or leave {name!r} out of lms.tasks"
+                    ) from None
             missing = [m for m in cfg.methods if m not in t.method_names()]
             if missing:
                 raise ConfigError(

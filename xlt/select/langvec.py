@@ -54,10 +54,10 @@ ISO639_3: dict[str, str] = {
     "hr": "hrv", "hu": "hun", "hy": "hye", "id": "ind", "ig": "ibo", "it": "ita", "ja": "jpn",
     "jv": "jav", "ka": "kat", "kk": "kaz", "km": "khm", "ko": "kor", "la": "lat", "lt": "lit",
     "lv": "lav", "mg": "mlg", "mi": "mri", "mk": "mkd", "ml": "mal", "mr": "mar", "ms": "msa",
-    "my": "mya", "ne": "nep", "nl": "nld", "no": "nob", "ny": "nya", "pl": "pol", "pt": "por",
+    "my": "mya", "ne": "nep", "nl": "nld", "no": "nob", "ny": "nya", "pl": "pol", "pt": "por", "qu": "quy",
     "ro": "ron", "ru": "rus", "sk": "slk", "sl": "slv", "sm": "smo", "sn": "sna", "so": "som",
     "sq": "sqi", "sr": "srp", "sv": "swe", "sw": "swh", "ta": "tam", "te": "tel", "th": "tha",
-    "tl": "tgl", "tr": "tur", "ug": "uig", "uk": "ukr", "ur": "urd", "uz": "uzn", "vi": "vie",
+    "tl": "tgl", "tr": "tur", "tt": "tat", "ug": "uig", "uk": "ukr", "ur": "urd", "uz": "uzn", "vi": "vie",
     "xh": "xho", "yo": "yor", "zh": "zho", "zu": "zul",
 }  # fmt: skip
 
