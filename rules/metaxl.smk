@@ -1,40 +1,67 @@
 # MetaXL (seed 001, Xia et al.; methods.md §2), when the config has a `metaxl:` section. Per task,
 # few-shot target and seed: target-only, joint training (JT), JT with the RTN trained jointly and
 # MetaXL, with English or a related language as the source, at several source sizes and RTN
-# placements (xlt.methods.metaxl_settings). Every candidate is one job through the one training
-# loop (xlt.methods.metaxl) and lands in the task's pool; the tables and the PCA figure only read
-# the candidate records and their representations (xlt.analysis.metaxl_report).
-from xlt.methods.metaxl_settings import NO_STUDY as NO_METAXL, PREFIX
+# placements (xlt.methods.metaxl_settings). Every candidate trains through the one training loop
+# (xlt.methods.metaxl) and lands in the task's pool; the tables and the PCA figure only read the
+# candidate records and their representations (xlt.analysis.metaxl_report).
+from xlt.methods.metaxl_settings import NO_STUDY as NO_METAXL
 
 MX = PLAN.metaxl or NO_METAXL
 
 
-rule metaxl_candidate:
+# One job per (task, few-shot target, seed) trains every setting of that cell in turn (target-only,
+# JT and MetaXL at each source size and RTN placement; a few seconds each on the tiny encoder, so
+# one process saves the start-up of many); a second job per cell trains the settings with the
+# target's related language as the source (metaxl.related). Each setting writes its own record.
+rule metaxl:
     input:
-        unpack(lambda wc: MX.train_files(PLAN, wc.task, wc.method)),
+        unpack(lambda wc: MX.job_train_files(PLAN, wc.task, wc.target, False)),
         encoder=encoder_dir,
         evals=lambda wc: list(eval_files(wc).values()),
     output:
-        **weights_output("results/candidates/{task}/{method}/{hp}/seed{seed}/model"),
-        metrics="results/candidates/{task}/{method}/{hp}/seed{seed}/metrics.json",
-        predictions="results/candidates/{task}/{method}/{hp}/seed{seed}/predictions.json.gz",
-        features="results/candidates/{task}/{method}/{hp}/seed{seed}/features.npz",
-        representations="results/candidates/{task}/{method}/{hp}/seed{seed}/representations.npz",
+        **MX.job_outputs(
+            False, directory if config["finetune"]["keep_weights"] else None
+        ),
     log:
-        "logs/candidates/{task}/{method}/{hp}/seed{seed}.log",
+        "logs/metaxl/{task}/{target}/seed{seed}.log",
     benchmark:
-        "benchmarks/candidates/{task}/{method}/{hp}/seed{seed}.tsv"
+        "benchmarks/metaxl/{task}/{target}/seed{seed}.tsv"
     wildcard_constraints:
-        method=re.escape(PREFIX) + r"\.[A-Za-z0-9_.-]+",
+        target="[a-z]{2,3}",
     priority: 1
     conda:
         "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
     params:
-        cfg=lambda wc: canonical(MX.params(PLAN, wc.task, wc.method, wc.seed)),
+        jobs=lambda wc: canonical(
+            MX.job_params(PLAN, wc.task, wc.target, False, int(wc.seed))
+        ),
         evals=eval_files,
     script:
         "../workflow_scripts/metaxl.py"
+
+
+use rule metaxl as metaxl_related with:
+    input:
+        unpack(lambda wc: MX.job_train_files(PLAN, wc.task, wc.target, True)),
+        encoder=encoder_dir,
+        evals=lambda wc: list(eval_files(wc).values()),
+    output:
+        **MX.job_outputs(
+            True, directory if config["finetune"]["keep_weights"] else None
+        ),
+    log:
+        "logs/metaxl/{task}/{target}/related-{related}/seed{seed}.log",
+    benchmark:
+        "benchmarks/metaxl/{task}/{target}/related-{related}/seed{seed}.tsv"
+    wildcard_constraints:
+        target="[a-z]{2,3}",
+        related=one_of(sorted(set(MX.related.values()))),
+    params:
+        jobs=lambda wc: canonical(
+            MX.job_params(PLAN, wc.task, wc.target, True, int(wc.seed))
+        ),
+        evals=eval_files,
 
 
 rule metaxl_tables:

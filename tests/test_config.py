@@ -228,12 +228,27 @@ def test_metaxl_grid_names_every_setting_once():
         "mx.af.target-only",
         "mx.af.jt.en60",
         "mx.af.metaxl.en60.L1",
-        "mx.af.jt.de60",
-        "mx.af.metaxl.de60.L1",
         "mx.af.jt-rtn.en60.L1",
         "mx.af.jt-rtn.en60.L0",
         "mx.af.metaxl.en60.L0",
+        "mx.af.jt.de60",
+        "mx.af.metaxl.de60.L1",
     ]
+    # one job per (task, target, seed) with the English source, one with the related source: the
+    # rules' output patterns, the job's settings and its training files line up setting by setting
+    main, rel = (mx.job_params(plan, "sentiment", "af", r, 1) for r in (False, True))
+    assert [j["cfg"]["method"] for j in main + rel] == names
+    outs = mx.job_outputs(False)
+    assert len(outs) == 4 * 6 and outs["s5_representations"] == (
+        "results/candidates/{task}/mx.{target}.metaxl.en60.L0/lr0.003-ep2-bs16/seed{seed}/"
+        "representations.npz"
+    )
+    assert mx.job_outputs(True)["s0_metrics"].startswith("results/candidates/{task}/mx.{target}.jt.{related}60/")  # fmt: skip
+    assert main[5]["outputs"] == "s5_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")
+    assert mx.job_train_files(plan, "sentiment", "af", True) == {
+        "target": "results/data/synth-sentiment/af/train.jsonl",
+        "source_de": "results/data/synth-sentiment/de/train.jsonl",
+    }
     cands = plan.candidates("sentiment")
     assert len([c for c in cands if c.method.startswith("mx.")]) == 8  # one seed
     assert mx.train_files(plan, "sentiment", "mx.af.jt.de60") == {
@@ -262,6 +277,7 @@ def test_metaxl_grid_names_every_setting_once():
         (lambda m: m.update(meta_lr=0), ("meta_lr",)),
         (lambda m: m.update(meta_lr=-1e-3), ("meta_lr",)),
         (lambda m: m.update(related={"af": "xx"}), ("metaxl.related", "'xx'")),
+        (lambda m: m.update(related={"af": "en"}), ("metaxl.related.af", "'en'", "the source")),
         (
             lambda m: m.update(tasks={"sentiment": {"targets": ["ru"]}}),
             ("metaxl.tasks.sentiment.targets", "'ru'", "add it there"),
@@ -275,3 +291,11 @@ def test_metaxl_grid_names_every_setting_once():
 )
 def test_bad_metaxl_settings_stop_before_any_job(edit, parts):
     fails(lambda c: edit(c["metaxl"]), *parts)
+
+
+def test_metaxl_tasks_share_one_source():
+    def edit(c):
+        c["tasks"]["pos_de"] = {"dataset": "synth-pos", "kind": "tagging", "source": "de", "targets": ["zh"]}  # fmt: skip
+        c["metaxl"]["tasks"]["pos_de"] = {"targets": ["zh"]}
+
+    fails(edit, "metaxl.tasks", "different sources ['de', 'en']", "second config")

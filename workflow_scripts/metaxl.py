@@ -1,14 +1,17 @@
-"""Rule metaxl_candidate: one candidate of the MetaXL grid, scored on every language."""
+"""Rules metaxl_{task}_{target}: every setting of one few-shot cell and seed, in turn, each
+scored on every language of the task (its own candidate record)."""
 
 from xlt.methods.metaxl import run_metaxl_candidate
 from xlt.runtime import job
 
 with job(snakemake.log[0], snakemake.threads):
-    files = {k: v for k, v in snakemake.input.items() if k in ("target", "source")}
-    run_metaxl_candidate(
-        snakemake.params.cfg,
-        snakemake.input.encoder,
-        files,
-        snakemake.params.evals,
-        dict(snakemake.output.items()),
-    )
+    outputs = dict(snakemake.output.items())
+    for c in snakemake.params.jobs:
+        prefix = c["outputs"]
+        run_metaxl_candidate(
+            c["cfg"],
+            snakemake.input.encoder,
+            c["train"],
+            snakemake.params.evals,
+            {k[len(prefix) :]: v for k, v in outputs.items() if k.startswith(prefix)},
+        )

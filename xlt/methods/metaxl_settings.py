@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from ..plan import Candidate, Plan
 
 METHODS = ("target-only", "jt", "jt-rtn", "metaxl")
+# the files of a MetaXL candidate's record: output role -> file name
+CANDIDATE_FILES = {
+    "metrics": "metrics.json",
+    "predictions": "predictions.json.gz",
+    "features": "features.npz",
+    "representations": "representations.npz",
+}
 PREFIX = "mx"
 DEFAULTS: dict[str, Any] = {
     "related": {},
@@ -77,6 +84,7 @@ class Setting:
 @dataclass(frozen=True)
 class MetaXLSettings:
     tasks: Mapping[str, tuple[str, ...]]  # task -> few-shot target languages
+    source: str  # the source language every task of the study shares
     related: Mapping[str, str]  # target -> related source language
     n: int
     draw_seed: int
@@ -94,26 +102,38 @@ class MetaXLSettings:
     represent: int
 
     # --- the grid -----------------------------------------------------------------------------
-    def settings(self, plan: Plan, task: str) -> list[Setting]:
-        """Every cell of a task's grid, each once (the main cell is shared by the tables)."""
-        src = plan.tasks[task].source
-        out: list[Setting] = []
-        for tgt in self.targets(task):
-            out.append(Setting(tgt, "target-only"))
-            sources = [src] + ([self.related[tgt]] if tgt in self.related else [])
-            for s in sources:
-                for m in ("jt", "metaxl"):
-                    out.append(Setting(tgt, m, s, self.source_size, self._layers(m, self.layers)))
-            for size in self.source_sizes:
-                for m in ("jt", "metaxl"):
-                    out.append(Setting(tgt, m, src, size, self._layers(m, self.layers)))
-            for layers in (self.layers, *self.placements) if self.placements else ():
-                for m in ("jt-rtn", "metaxl"):
-                    out.append(Setting(tgt, m, src, self.source_size, layers))
+    def cell(self, target: str, related: str | None = None) -> list[Setting]:
+        """Every setting of one few-shot target, each once (the main cell is shared by the
+        tables); ``related``: the target's related source language, if it has one."""
+        out = [Setting(target, "target-only")]
+        for src in [self.source] + ([related] if related else []):
+            for m in ("jt", "metaxl"):
+                out.append(Setting(target, m, src, self.source_size, self._layers(m, self.layers)))
+        for size in self.source_sizes:
+            for m in ("jt", "metaxl"):
+                out.append(Setting(target, m, self.source, size, self._layers(m, self.layers)))
+        for layers in (self.layers, *self.placements) if self.placements else ():
+            for m in ("jt-rtn", "metaxl"):
+                out.append(Setting(target, m, self.source, self.source_size, layers))
         seen: dict[str, Setting] = {}
         for s in out:
             seen.setdefault(s.name, s)
         return list(seen.values())
+
+    def part(self, target: str, related: str | None) -> list[Setting]:
+        """The settings one job trains: without ``related``, those with the task's source (and
+        target-only); with it, those with the related source."""
+        if related is None:
+            return self.cell(target)
+        return [s for s in self.cell(target, related) if s.source == related]
+
+    def settings(self, plan: Plan, task: str) -> list[Setting]:
+        """Every cell of a task's grid, target by target."""
+        out: list[Setting] = []
+        for tgt in self.targets(task):
+            out += self.part(tgt, None)
+            out += self.part(tgt, self.related[tgt]) if tgt in self.related else []
+        return out
 
     @staticmethod
     def _layers(method: str, layers: tuple[int, ...]) -> tuple[int, ...]:
@@ -154,6 +174,49 @@ class MetaXLSettings:
         if s.source is not None:
             out["source"] = plan.data_file(t.dataset_of(s.source), s.source, "train")
         return out
+
+    def job_outputs(self, related: bool, weights=None) -> dict[str, Any]:
+        """Named outputs of the rule that trains one (task, target, seed) cell (``related``: the
+        related-source part), with ``{task}``, ``{target}``, ``{related}`` and ``{seed}`` left as
+        wildcards: per setting ``i``, ``s{i}_metrics``, ``s{i}_predictions``, ``s{i}_features``,
+        ``s{i}_representations`` (and ``s{i}_weights``, wrapped by ``weights`` — Snakemake's
+        ``directory`` — when given)."""
+        from ..plan import hp_name
+
+        hp = hp_name(self.lr, self.epochs, self.batch_size)
+        out: dict[str, Any] = {}
+        for i, s in enumerate(self.part("{target}", "{related}" if related else None)):
+            d = f"results/candidates/{{task}}/{s.name}/{hp}/seed{{seed}}"
+            out |= {f"s{i}_{k}": f"{d}/{f}" for k, f in CANDIDATE_FILES.items()}
+            if weights is not None:
+                out[f"s{i}_weights"] = weights(f"{d}/model")
+        return out
+
+    def job_train_files(self, plan: Plan, task: str, target: str, related: bool) -> dict[str, str]:
+        """Every training file of a job's settings, once: ``{"target": …, "source_en": …}``."""
+        out: dict[str, str] = {}
+        for s in self.part(target, self.related[target] if related else None):
+            for role, path in self.train_files(plan, task, s.name).items():
+                out[role if role == "target" else f"source_{s.source}"] = path
+        return out
+
+    def job_params(self, plan: Plan, task: str, target: str, related: bool, seed: int) -> list:
+        """Per setting of a job, in the order of :meth:`job_outputs`: its candidate settings
+        (``cfg``), its training files and the prefix of its outputs."""
+        settings = self.part(target, self.related[target] if related else None)
+        return [
+            {
+                "cfg": self.params(plan, task, s.name, seed),
+                "train": self.train_files(plan, task, s.name),
+                "outputs": f"s{i}_",
+            }
+            for i, s in enumerate(settings)
+        ]
+
+    def eval_files(self, plan: Plan, task: str) -> dict[str, str]:
+        """``{lang/split: file}``: dev and test of every language of the task (as any candidate)."""
+        t = plan.tasks[task]
+        return {f"{lg}/{sp}": plan.data_file(t.dataset_of(lg), lg, sp) for lg in t.languages for sp in ("dev", "test")}  # fmt: skip
 
     def params(self, plan: Plan, task: str, method: str, seed: int) -> dict[str, Any]:
         """Settings of one candidate job (xlt.methods.metaxl.run_metaxl_candidate)."""
@@ -289,9 +352,16 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
             )
         tasks[name] = targets
         depths.add(plan.encoder_depth(task.encoder))
+    sources = sorted({plan.tasks[t].source for t in tasks})
+    if len(sources) > 1:
+        raise ConfigError(
+            f"metaxl.tasks: the study's tasks have different sources {sources}; every task of "
+            "one MetaXL study shares its source language (run the others with a second config)"
+        )
+    source = sources[0]
     for tgt, src in related.items():
-        if not isinstance(src, str) or tgt == src:
-            raise ConfigError(f"metaxl.related.{tgt}: {src!r}; give another language, e.g. {{af: nl}}")  # fmt: skip
+        if not isinstance(src, str) or src in (tgt, source):
+            raise ConfigError(f"metaxl.related.{tgt}: {src!r}; give another language than the target and the source {source!r}, e.g. {{af: nl}}")  # fmt: skip
     depth = min((d for d in depths if d is not None), default=None)
     source_size = _positive_int(cfg["source_size"], "metaxl.source_size")
     sizes = tuple(_positive_int(s, "metaxl.source_sizes") for s in cfg["source_sizes"] or ())
@@ -319,6 +389,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
             _positive_int(cfg[key], f"metaxl.{key}")
     return MetaXLSettings(
         tasks=tasks,
+        source=source,
         related=related,
         n=n,
         draw_seed=int(cfg["draw_seed"]),
@@ -339,7 +410,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
 
 # what rules/metaxl.smk uses without a ``metaxl`` section: no candidates, no outputs
 NO_STUDY = MetaXLSettings(
-    tasks={}, related={}, n=DEFAULTS["n"], draw_seed=1, source_size=DEFAULTS["source_size"],
+    tasks={}, source="en", related={}, n=DEFAULTS["n"], draw_seed=1, source_size=DEFAULTS["source_size"],
     source_sizes=(), layers=(-1,), placements=(), seeds=(), lr=DEFAULTS["lr"],
     epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"], meta_lr=DEFAULTS["meta_lr"],
     bottleneck=None, target_batch_size=None, represent=DEFAULTS["represent"],
