@@ -154,14 +154,14 @@ def test_paper_scale_dry_run_is_offline():
     assert jobs["finetune"] >= 240 * 4
     assert jobs["fetch_encoder"] == 2 and "generate_world" not in jobs
     # MetaXL on WikiANN's 8 low-resource languages, mBERT and XLM-R: per target and seed,
-    # target-only + (JT, MetaXL) x (en, related) + 2 extra sizes x 2 + JT w/ RTN (2 placements) + MetaXL
-    assert jobs["metaxl_candidate"] == 2 * 8 * 3 * 12 and jobs["metaxl_tables"] == 2
+    # one job per (task, target, seed) for the English-source settings, one for the related source
+    assert jobs["metaxl"] == jobs["metaxl_related"] == 2 * 8 * 3 and jobs["metaxl_tables"] == 2
 
 
-def test_translate_train_config_extends_the_default_and_reuses_its_jobs():
+def test_translate_train_config_extends_the_full_world_and_reuses_its_jobs():
     from xlt.plan import Plan
 
-    default = yaml.safe_load((REPO / "config.yaml").read_text())
+    default = yaml.safe_load((REPO / "configs" / "full.yaml").read_text())
     study = yaml.safe_load((REPO / "configs" / "translate-train.yaml").read_text())
     # what the world, the encoder, the translations and every candidate's params derive from
     for key in ("seed", "world", "encoders", "datasets", "defaults", "finetune"):
