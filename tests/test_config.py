@@ -259,6 +259,10 @@ def test_metaxl_grid_names_every_setting_once():
     params = mx.params(plan, "sentiment", "mx.af.metaxl.en60.L0", 1)
     assert params["metaxl"]["layers"] == [0] and params["seed"] == 1 and params["lr"] == 3e-3
     assert mx.table_names() == ["metaxl", "metaxl_hausdorff", "metaxl_layers"]
+    # metaxl.joint adds the authors'-code variant to the main English-source cell only
+    joint_plan = Plan(checked(lambda c: c["metaxl"].update(joint=True)))
+    joint = [s.name for s in metaxl_settings(joint_plan).settings(joint_plan, "sentiment")]
+    assert joint == names[:3] + ["mx.af.metaxl-joint.en60.L1"] + names[3:]
 
 
 @pytest.mark.parametrize(

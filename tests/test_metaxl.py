@@ -3,6 +3,7 @@ differences), the few-shot setting, the grid entry point, and the shift analyses
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -275,6 +276,11 @@ def test_baselines_of_the_grid_run_through_the_same_entry_point(encoders):
         assert ("metaxl" in res.info) == (method in ("jt-rtn", "metaxl"))
     assert steps["target-only"] == 3 * 2 and steps["jt"] == steps["jt-rtn"] == 3 * 9
     assert steps["metaxl"] == 3 * 8
+    # metaxl-joint: the authors' released code (θ also trains on target batches), by name alone
+    plain = dataclasses.replace(mcfg, joint_target=False)
+    res = train_metaxl(cfg, encoders["bert"], "metaxl-joint", source, target, dev, {"tt": {"dev": dev}}, plain)  # fmt: skip
+    assert res.info["metaxl"]["config"]["joint_target"] and res.info["steps"] == 3 * 8
+    assert res.info["source_examples"] == 60
     with pytest.raises(ValueError, match="method must be one of"):
         train_metaxl(cfg, encoders["bert"], "maml", source, target, dev, {}, mcfg)
 

@@ -28,7 +28,8 @@ from ..metrics import METRIC_NAMES
 from ..tables import fmt, to_markdown
 from .shift import hausdorff, pca_2d
 
-NAMES = {"target-only": "target only", "jt": "JT", "jt-rtn": "JT w/ RTN", "metaxl": "MetaXL"}
+NAMES = {"target-only": "target only", "jt": "JT", "jt-rtn": "JT w/ RTN", "metaxl": "MetaXL",
+         "metaxl-joint": "MetaXL (joint)"}  # fmt: skip
 
 
 def placement_label(layers: Sequence[int]) -> str:
@@ -86,7 +87,8 @@ def main_table(df: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
     rows = [_row(_select(df, method="target-only"), targets, {"source": "–", "method": NAMES["target-only"]})]  # fmt: skip
     settings = [(src, lambda t: src)] + ([("related", lambda t: study["related"].get(t))] if study["related"] else [])  # fmt: skip
     for name, lang_of in settings:
-        for m in ("jt", "metaxl"):
+        joint = ("metaxl-joint",) if study.get("joint") and name == src else ()
+        for m in ("jt", "metaxl", *joint):
             parts = []
             for t in targets:
                 lang = lang_of(t)
@@ -204,8 +206,15 @@ def write_outputs(study: Mapping[str, Any], metrics: Sequence[str], reps: Sequen
     main = main_table(df, study)
     notes = (
         f"{common} JT: source ∪ target; MetaXL: RTN after layer "
-        f"{placement_label(study['layers'])}, {study['source_size']} source examples. Source "
-        f"{study['source']}" + (f"; related: {related}." if related else ".")
+        f"{placement_label(study['layers'])}, {study['source_size']} source examples, the "
+        "encoder trained on the transformed source only (the paper's Algorithm 1)"
+        + (
+            "; MetaXL (joint): the encoder also trains on target batches (the authors' code)"
+            if study.get("joint")
+            else ""
+        )
+        + f". Source {study['source']}"
+        + (f"; related: {related}." if related else ".")
     )
     _write(main, out["metaxl_csv"], out["metaxl_md"], _markdown(main, ["source", "method"], targets, f"MetaXL: {task}", notes))  # fmt: skip
     if "metaxl_source_size" in study["tables"]:

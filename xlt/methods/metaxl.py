@@ -20,7 +20,8 @@ clipping and ``save_pretrained`` never see it; the RTNs are discarded after trai
 
 Modes (:data:`MODES`): ``metaxl`` (the bi-level step) and ``jt-rtn`` (the capacity control "JT w/
 RTN": the RTN in the forward pass of source examples, trained jointly with θ by ordinary training,
-no meta step). :func:`train_metaxl` runs any of :data:`METHODS` (target-only, jt, jt-rtn, metaxl)
+no meta step). :func:`train_metaxl` runs any of :data:`METHODS` (target-only, jt, jt-rtn, metaxl,
+and ``metaxl-joint``: MetaXL with ``joint_target``, the authors' released code)
 through :func:`xlt.finetune.finetune` with model selection on the target dev set after each epoch
 (:class:`SelectByDev`), so every candidate lands in the same pools.
 """
@@ -48,7 +49,7 @@ from ..train.tasks import TaskSpec, encode, predict
 log = logging.getLogger("xlt.metaxl")
 
 MODES = ("metaxl", "jt-rtn")
-METHODS = ("target-only", "jt", "jt-rtn", "metaxl")
+METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,6 +508,8 @@ def train_metaxl(
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = model if model is not None else build_model(spec, str(encoder_dir), cfg.seed)
     select = SelectByDev(spec, tokenizer, target_dev, cfg.max_length, cfg.eval_batch_size)
+    joint = method == "metaxl-joint"  # the authors' code: θ also trains on target batches
+    method = "metaxl" if joint else method
     train = {"target-only": list(target), "metaxl": list(source)}.get(method, [*source, *target])
     step = None
     if method in MODES:
@@ -518,7 +521,7 @@ def train_metaxl(
         if method == "metaxl":
             tfeats = encode(spec, tokenizer, target, cfg.max_length)
             tgt = training_batches(tfeats, mcfg.target_batch_size or cfg.batch_size, tokenizer.pad_token_id, spec.token_level, cfg.seed + 1)  # fmt: skip
-        step = MetaXLStep(rtns, dataclasses.replace(mcfg, mode=method), tgt)
+        step = MetaXLStep(rtns, dataclasses.replace(mcfg, mode=method, joint_target=mcfg.joint_target or joint), tgt)  # fmt: skip
     try:
         hooks = [select] if step is None else [step, select]
         result = finetune(cfg, encoder_dir, train, evals, hooks=hooks, model=model)

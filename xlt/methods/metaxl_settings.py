@@ -9,7 +9,8 @@ The study's grid, per task, few-shot target and seed (every candidate trains fro
 - ``target-only``: the ``n`` drawn target examples alone;
 - per source setting (``en``, the task's source, and ``related``, the target's related language
   from ``metaxl.related``) at the main source size and RTN placement: ``jt`` (source ∪ target) and
-  ``metaxl``;
+  ``metaxl``; with ``metaxl.joint``, also ``metaxl-joint`` with the task's source (θ trains on
+  the transformed source *and* the target batches, as the authors' released code does);
 - per extra source size (Table 4): ``jt`` and ``metaxl`` with the task's source;
 - per RTN placement (Table 5): ``jt-rtn`` (the capacity control) and ``metaxl``.
 
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..plan import Candidate, Plan
 
-METHODS = ("target-only", "jt", "jt-rtn", "metaxl")
+METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
 # the files of a MetaXL candidate's record: output role -> file name
 CANDIDATE_FILES = {
     "metrics": "metrics.json",
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "bottleneck": None,
     "target_batch_size": None,
     "represent": 500,
+    "joint": False,
 }
 
 
@@ -76,7 +78,7 @@ class Setting:
         parts = [PREFIX, self.target, self.method]
         if self.source is not None:
             parts.append(f"{self.source}{self.size}")
-        if self.method in ("jt-rtn", "metaxl"):
+        if self.method in ("jt-rtn", "metaxl", "metaxl-joint"):
             parts.append(placement_name(self.layers))
         return ".".join(parts)
 
@@ -100,6 +102,7 @@ class MetaXLSettings:
     bottleneck: int | None
     target_batch_size: int | None
     represent: int
+    joint: bool = False  # also MetaXL as the authors' code trains it (metaxl-joint)
 
     # --- the grid -----------------------------------------------------------------------------
     def cell(self, target: str, related: str | None = None) -> list[Setting]:
@@ -107,7 +110,7 @@ class MetaXLSettings:
         tables); ``related``: the target's related source language, if it has one."""
         out = [Setting(target, "target-only")]
         for src in [self.source] + ([related] if related else []):
-            for m in ("jt", "metaxl"):
+            for m in ("jt", "metaxl") + (("metaxl-joint",) if self.joint and src == self.source else ()):  # fmt: skip
                 out.append(Setting(target, m, src, self.source_size, self._layers(m, self.layers)))
         for size in self.source_sizes:
             for m in ("jt", "metaxl"):
@@ -137,7 +140,7 @@ class MetaXLSettings:
 
     @staticmethod
     def _layers(method: str, layers: tuple[int, ...]) -> tuple[int, ...]:
-        return layers if method in ("jt-rtn", "metaxl") else ()
+        return layers if method in ("jt-rtn", "metaxl", "metaxl-joint") else ()
 
     def setting(self, plan: Plan, task: str, method: str) -> Setting:
         for s in self.settings(plan, task):
@@ -283,6 +286,7 @@ class MetaXLSettings:
             "placements": [list(p) for p in (self.layers, *self.placements)],
             "seeds": list(self.seeds),
             "tables": self.table_names(),
+            "joint": self.joint,
         }
 
 
@@ -405,6 +409,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
         bottleneck=cfg["bottleneck"],
         target_batch_size=cfg["target_batch_size"],
         represent=_positive_int(cfg["represent"], "metaxl.represent"),
+        joint=bool(cfg["joint"]),
     )
 
 
