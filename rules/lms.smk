@@ -14,6 +14,14 @@ LMS_POOL = {
     "table": "results/pools/{task}.parquet",
     "arrays": "results/pools/{task}.npz",
 }
+# (table, file name, caption) of every LMS table
+LMS_TABLES = [
+    ("selection", "lms", "lms_selection"),
+    ("features", "lms_features", "lms_features"),
+    ("langvec", "lms_langvec", "lms_langvec"),
+    ("runs", "lms_runs", "lms_runs"),
+    ("nmodels", "lms_nmodels", "lms_nmodels"),
+]
 LMS_TASK = {
     "source": lambda wc: task_of(wc).source,
     "targets": lambda wc: list(task_of(wc).targets),
@@ -103,167 +111,48 @@ rule lms_nmodels:
         "../workflow_scripts/lms_study.py"
 
 
-rule lms_table_selection:
+# Tables 2, 3, 4, 7, 10 and the KDE / Kendall-τ figures of a task: one job (each is a second's
+# work once the study's JSON documents exist); xlt.select.experiments builds each from the
+# documents it needs.
+rule lms_report:
     input:
         **LMS_POOL,
         main="results/selection/{task}/lms.json",
+        ablation="results/selection/{task}/lms_ablation.json",
+        runs="results/selection/{task}/lms_runs.json",
+        nmodels="results/selection/{task}/lms_nmodels.json",
     output:
-        csv=report(
-            "results/tables/lms_{task}.csv",
-            caption="../report/lms_selection.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
-        ),
-        md="results/tables/lms_{task}.md",
+        **{
+            f"{table}_{ext}": (
+                report(
+                    f"results/tables/{name}_{{task}}.csv",
+                    caption=f"../report/{caption}.rst",
+                    category="Model selection (LMS)",
+                    subcategory="{task}",
+                    labels={"task": "{task}", "type": "table (csv)"},
+                )
+                if ext == "csv"
+                else f"results/tables/{name}_{{task}}.md"
+            )
+            for table, name, caption in LMS_TABLES
+            for ext in ("csv", "md")
+        },
+        **{
+            f"figure_{figure}": report(
+                f"results/figures/lms_{figure}_{{task}}.png",
+                caption=f"../report/lms_{figure}.rst",
+                category="Model selection (LMS)",
+                subcategory="{task}",
+                labels={"task": "{task}", "type": "figure"},
+            )
+            for figure in ("kde", "kendall")
+        },
     log:
         "logs/tables/lms_{task}.log",
     conda:
         "../envs/torch.yaml"
     params:
-        lms=params_for(LMS_CONFIG, "scorer", "baselines"),
-        table="selection",
+        lms=params_for(LMS_CONFIG, "scorer", "baselines", "runs", "nmodels"),
+        tables=[table for table, _, _ in LMS_TABLES],
     script:
-        "../workflow_scripts/lms_table.py"
-
-
-rule lms_table_features:
-    input:
-        **LMS_POOL,
-        main="results/selection/{task}/lms.json",
-        ablation="results/selection/{task}/lms_ablation.json",
-    output:
-        csv=report(
-            "results/tables/lms_features_{task}.csv",
-            caption="../report/lms_features.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
-        ),
-        md="results/tables/lms_features_{task}.md",
-    log:
-        "logs/tables/lms_features_{task}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        lms=params_for(LMS_CONFIG, "scorer"),
-        table="features",
-    script:
-        "../workflow_scripts/lms_table.py"
-
-
-rule lms_table_langvec:
-    input:
-        **LMS_POOL,
-        main="results/selection/{task}/lms.json",
-        ablation="results/selection/{task}/lms_ablation.json",
-    output:
-        csv=report(
-            "results/tables/lms_langvec_{task}.csv",
-            caption="../report/lms_langvec.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
-        ),
-        md="results/tables/lms_langvec_{task}.md",
-    log:
-        "logs/tables/lms_langvec_{task}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        lms=params_for(LMS_CONFIG, "scorer"),
-        table="langvec",
-    script:
-        "../workflow_scripts/lms_table.py"
-
-
-rule lms_table_runs:
-    input:
-        **LMS_POOL,
-        runs="results/selection/{task}/lms_runs.json",
-    output:
-        csv=report(
-            "results/tables/lms_runs_{task}.csv",
-            caption="../report/lms_runs.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
-        ),
-        md="results/tables/lms_runs_{task}.md",
-    log:
-        "logs/tables/lms_runs_{task}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        lms=params_for(LMS_CONFIG, "scorer", "baselines", "runs"),
-        table="runs",
-    script:
-        "../workflow_scripts/lms_table.py"
-
-
-rule lms_table_nmodels:
-    input:
-        **LMS_POOL,
-        nmodels="results/selection/{task}/lms_nmodels.json",
-    output:
-        csv=report(
-            "results/tables/lms_nmodels_{task}.csv",
-            caption="../report/lms_nmodels.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
-        ),
-        md="results/tables/lms_nmodels_{task}.md",
-    log:
-        "logs/tables/lms_nmodels_{task}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        lms=params_for(LMS_CONFIG, "scorer", "nmodels"),
-        table="nmodels",
-    script:
-        "../workflow_scripts/lms_table.py"
-
-
-rule lms_figure_kde:
-    input:
-        **LMS_POOL,
-        main="results/selection/{task}/lms.json",
-    output:
-        report(
-            "results/figures/lms_kde_{task}.png",
-            caption="../report/lms_kde.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
-        ),
-    log:
-        "logs/figures/lms_kde_{task}.log",
-    conda:
-        "../envs/report.yaml"
-    params:
-        figure="kde",
-    script:
-        "../workflow_scripts/lms_figure.py"
-
-
-rule lms_figure_kendall:
-    input:
-        **LMS_POOL,
-        nmodels="results/selection/{task}/lms_nmodels.json",
-    output:
-        report(
-            "results/figures/lms_kendall_{task}.png",
-            caption="../report/lms_kendall.rst",
-            category="Model selection (LMS)",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
-        ),
-    log:
-        "logs/figures/lms_kendall_{task}.log",
-    conda:
-        "../envs/report.yaml"
-    params:
-        figure="kendall",
-    script:
-        "../workflow_scripts/lms_figure.py"
+        "../workflow_scripts/lms_report.py"

@@ -41,7 +41,7 @@ def reduced_config(tmp_path: Path) -> Path:
 def test_real_local_config_dry_runs(tmp_path):
     jobs = planned_jobs(tmp_path, "all", config=REPO / "configs" / "real-local.yaml")
     assert jobs["finetune"] == 28 and jobs["prepare_data"] > 50 and "generate_world" not in jobs
-    assert jobs["lms"] == 1 and jobs["lms_table_selection"] == 1
+    assert jobs["lms"] == 1 and jobs["lms_report"] == 1
 
 
 def test_reduced_real_local_study_runs_end_to_end(tmp_path):
