@@ -212,6 +212,7 @@ def test_alpha_grids():
     assert all(round(a, 4) == a for a in paper)
     assert alpha_grid("paper", plane=True) == [round(-0.5 + 0.1 * i, 4) for i in range(21)]
     assert alpha_grid("coarse") == [-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+    assert alpha_grid("sketch", plane=True) == [-0.5, 0.0, 0.5, 1.0, 1.5]
     with pytest.raises(ValueError, match="unknown alpha grid 'fine'"):
         alpha_grid("fine")
     assert point_1d("src", 0.025) == (0.975, 0.0) and point_1d("tgt", 1.5) == (0.0, -0.5)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..plan import Plan
 
 GRIDS_1D = ("paper", "coarse")
-GRIDS_2D = ("paper", "coarse", "none")
+GRIDS_2D = ("paper", "coarse", "sketch", "none")
 EVAL_SPLITS = ("dev", "test")
 # the paper's extra points near both endpoints (seed 002, §4 footnote)
 PAPER_EXTRA = (0.025, 0.05, 0.075, 0.125, 0.15, 0.175, 0.825, 0.85, 0.875, 0.925, 0.95, 0.975)
@@ -35,12 +35,15 @@ DEFAULTS: dict[str, Any] = {
 def alpha_grid(kind: str, plane: bool = False) -> list[float]:
     """Mixing coefficients, sorted: ``paper`` = −0.5 … 1.5 step 0.1 plus, on a 1-D path, the
     paper's 12 extra points near 0 and 1 (33 values; the plane uses the 21 regular ones, as the
-    paper does); ``coarse`` = −0.5 … 1.5 step 0.25 (9 values)."""
+    paper does); ``coarse`` = −0.5 … 1.5 step 0.25 (9 values); ``sketch`` = step 0.5 (5 values:
+    −0.5, 0, 0.5, 1, 1.5; the default run's plane)."""
     if kind == "paper":
         base = [-0.5 + 0.1 * i for i in range(21)]
         values = base if plane else [*base, *PAPER_EXTRA]
     elif kind == "coarse":
         values = [-0.5 + 0.25 * i for i in range(9)]
+    elif kind == "sketch":
+        values = [-0.5 + 0.5 * i for i in range(5)]
     else:
         raise ValueError(f"unknown alpha grid {kind!r}; use one of {GRIDS_1D}")
     return sorted({round(v, 4) + 0.0 for v in values})
