@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..plan import Candidate, Plan
 
 METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
+RTN_METHODS = ("jt-rtn", "metaxl", "metaxl-joint")  # the methods with an RTN placement
 # the files of a MetaXL candidate's record: output role -> file name
 CANDIDATE_FILES = {
     "metrics": "metrics.json",
@@ -78,7 +79,7 @@ class Setting:
         parts = [PREFIX, self.target, self.method]
         if self.source is not None:
             parts.append(f"{self.source}{self.size}")
-        if self.method in ("jt-rtn", "metaxl", "metaxl-joint"):
+        if self.method in RTN_METHODS:
             parts.append(placement_name(self.layers))
         return ".".join(parts)
 
@@ -140,7 +141,7 @@ class MetaXLSettings:
 
     @staticmethod
     def _layers(method: str, layers: tuple[int, ...]) -> tuple[int, ...]:
-        return layers if method in ("jt-rtn", "metaxl", "metaxl-joint") else ()
+        return layers if method in RTN_METHODS else ()
 
     def setting(self, plan: Plan, task: str, method: str) -> Setting:
         for s in self.settings(plan, task):
@@ -215,11 +216,6 @@ class MetaXLSettings:
             }
             for i, s in enumerate(settings)
         ]
-
-    def eval_files(self, plan: Plan, task: str) -> dict[str, str]:
-        """``{lang/split: file}``: dev and test of every language of the task (as any candidate)."""
-        t = plan.tasks[task]
-        return {f"{lg}/{sp}": plan.data_file(t.dataset_of(lg), lg, sp) for lg in t.languages for sp in ("dev", "test")}  # fmt: skip
 
     def params(self, plan: Plan, task: str, method: str, seed: int) -> dict[str, Any]:
         """Settings of one candidate job (xlt.methods.metaxl.run_metaxl_candidate)."""
