@@ -1,11 +1,12 @@
 # The interpolation study (seed 002, Wu et al.; methods.md §3), when the config has an
-# `interpolation:` section. Per task and seed: θ_src (source train only, shared by the task's
-# pairs), and per target θ_tgt and θ_bi (source + target train), all from the same encoder and head
-# seed, trained by the candidate job (xlt.finetune, workflow_scripts/finetune.py). One job per
-# (task, pair, seed) writes every point of both 1-D paths and the plane into one model and scores
-# it (xlt.analysis.interpolation); the endpoint weights are temp(): deleted once the jobs that need
-# them have run. Tables and figures only read its documents (xlt.analysis.interpolation_report).
-# Paths and params come from the validated section (xlt.analysis.settings.InterpolationSettings).
+# `interpolation:` section. Per task and seed: θ_src (source train only, shared by the task's pairs;
+# the candidate job, workflow_scripts/finetune.py; its weights are temp()). Per (task, pair, seed),
+# one job trains θ_tgt (target train) and θ_bi (source + target train) from the same encoder and
+# head seed (their weights live only in the job's temporary directory), then writes every point of
+# both 1-D paths and the plane into one model in place and scores it (xlt.analysis.interpolation).
+# One job per task builds the tables and figures from its documents
+# (xlt.analysis.interpolation_report). Paths and params come from the validated section
+# (xlt.analysis.settings.InterpolationSettings).
 from xlt.analysis.settings import NO_STUDY
 
 STUDY = PLAN.interpolation or NO_STUDY
@@ -14,28 +15,22 @@ STUDY = PLAN.interpolation or NO_STUDY
 rule interpolation_endpoint:
     input:
         encoder=encoder_dir,
-        train=lambda wc: STUDY.train_files(PLAN, wc.task, wc.endpoint),
+        train=lambda wc: STUDY.train_files(PLAN, wc.task, "src"),
         evals=lambda wc: list(STUDY.eval_files(PLAN, wc.task).values()),
     output:
-        metrics="results/interpolation/{task}/seed{seed}/{endpoint}/metrics.json",
-        predictions="results/interpolation/{task}/seed{seed}/{endpoint}/predictions.json.gz",
-        features="results/interpolation/{task}/seed{seed}/{endpoint}/features.npz",
-        weights=temp(
-            directory("results/interpolation/{task}/seed{seed}/{endpoint}/model")
-        ),
+        metrics="results/interpolation/{task}/seed{seed}/src/metrics.json",
+        predictions="results/interpolation/{task}/seed{seed}/src/predictions.json.gz",
+        features="results/interpolation/{task}/seed{seed}/src/features.npz",
+        weights=temp(directory("results/interpolation/{task}/seed{seed}/src/model")),
     log:
-        "logs/interpolation/{task}/seed{seed}/{endpoint}.log",
+        "logs/interpolation/{task}/seed{seed}/src.log",
     benchmark:
-        "benchmarks/interpolation/{task}/seed{seed}/{endpoint}.tsv"
-    wildcard_constraints:
-        endpoint="src|(tgt|bi)-[a-z]{2,3}",
+        "benchmarks/interpolation/{task}/seed{seed}/src.tsv"
     conda:
         "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
     params:
-        cfg=lambda wc: canonical(
-            STUDY.endpoint_params(PLAN, wc.task, wc.endpoint, wc.seed)
-        ),
+        cfg=lambda wc: canonical(STUDY.endpoint_params(PLAN, wc.task, "src", wc.seed)),
         evals=lambda wc: STUDY.eval_files(PLAN, wc.task),
         warmup={},
     script:
@@ -46,14 +41,20 @@ rule interpolate:
     input:
         encoder=encoder_dir,
         src="results/interpolation/{task}/seed{seed}/src/model",
-        tgt="results/interpolation/{task}/seed{seed}/tgt-{tgt}/model",
-        bi="results/interpolation/{task}/seed{seed}/bi-{tgt}/model",
         src_metrics="results/interpolation/{task}/seed{seed}/src/metrics.json",
-        tgt_metrics="results/interpolation/{task}/seed{seed}/tgt-{tgt}/metrics.json",
-        bi_metrics="results/interpolation/{task}/seed{seed}/bi-{tgt}/metrics.json",
+        train=lambda wc: STUDY.train_files(PLAN, wc.task, f"bi-{wc.tgt}"),
         evals=lambda wc: list(STUDY.eval_files(PLAN, wc.task, wc.tgt).values()),
     output:
-        "results/interpolation/{task}/{src}-{tgt}/seed{seed}.json.gz",
+        **{
+            f"{kind}_{part}": f"results/interpolation/{{task}}/{{src}}-{{tgt}}/seed{{seed}}/{kind}/{name}"
+            for kind in ("tgt", "bi")
+            for part, name in (
+                ("metrics", "metrics.json"),
+                ("predictions", "predictions.json.gz"),
+                ("features", "features.npz"),
+            )
+        },
+        doc="results/interpolation/{task}/{src}-{tgt}/seed{seed}.json.gz",
     log:
         "logs/interpolation/{task}/{src}-{tgt}/seed{seed}.log",
     benchmark:
@@ -73,10 +74,24 @@ rule interpolate:
         "../workflow_scripts/interpolate.py"
 
 
-rule interpolation_tables:
+# Tables (CSV + Markdown) and figures of one task: one job, a few seconds once the documents exist.
+rule interpolation_report:
     input:
         lambda wc: STUDY.documents(PLAN, wc.task),
     output:
+        **(
+            {
+                "fig_2d": report(
+                    "results/figures/interpolation_2d_{task}.png",
+                    caption="../report/interpolation_2d.rst",
+                    category="Interpolation",
+                    subcategory="{task}",
+                    labels={"task": "{task}", "type": "figure"},
+                )
+            }
+            if STUDY.alphas_2d()
+            else {}
+        ),
         csv_1d=report(
             "results/tables/interpolation_1d_{task}.csv",
             caption="../report/interpolation_1d.rst",
@@ -93,20 +108,6 @@ rule interpolation_tables:
             labels={"task": "{task}", "type": "table (csv)"},
         ),
         md_geometry="results/tables/interpolation_geometry_{task}.md",
-    log:
-        "logs/tables/interpolation_{task}.log",
-    conda:
-        "../envs/report.yaml"
-    params:
-        part="tables",
-    script:
-        "../workflow_scripts/interpolation_report.py"
-
-
-rule interpolation_figures:
-    input:
-        lambda wc: STUDY.documents(PLAN, wc.task),
-    output:
         fig_1d=report(
             "results/figures/interpolation_1d_{task}.png",
             caption="../report/interpolation_1d_figure.rst",
@@ -129,31 +130,8 @@ rule interpolation_figures:
             labels={"task": "{task}", "type": "figure"},
         ),
     log:
-        "logs/figures/interpolation_{task}.log",
+        "logs/tables/interpolation_{task}.log",
     conda:
         "../envs/report.yaml"
-    params:
-        part="figures",
-    script:
-        "../workflow_scripts/interpolation_report.py"
-
-
-rule interpolation_plane:
-    input:
-        lambda wc: STUDY.documents(PLAN, wc.task),
-    output:
-        fig_2d=report(
-            "results/figures/interpolation_2d_{task}.png",
-            caption="../report/interpolation_2d.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
-        ),
-    log:
-        "logs/figures/interpolation_2d_{task}.log",
-    conda:
-        "../envs/report.yaml"
-    params:
-        part="figures",
     script:
         "../workflow_scripts/interpolation_report.py"

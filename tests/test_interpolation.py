@@ -439,7 +439,12 @@ def test_paths_and_params_the_rules_ask_for():
     p = s.endpoint_params(plan, "ner", "tgt-de", 2)
     assert (p["lr"], p["seed"], p["weight_decay"], p["method"]) == (2e-5, 2, 0.0, "interpolation-tgt-de")  # fmt: skip
     assert "threads" not in p and "keep_weights" not in p
-    assert s.job_params(plan, "ner", "en-zh", 1)["grid_2d"] == []
+    job = s.job_params(plan, "ner", "en-zh", 1)
+    assert job["grid_2d"] == [] and set(job["endpoints"]) == {"tgt", "bi"}
+    # the pair job trains θ_tgt on the target alone and θ_bi on source + target, same seed
+    assert job["endpoints"]["tgt"]["train"] == ["results/data/synth-ner/zh/train.jsonl"]
+    assert job["endpoints"]["bi"]["train"] == s.train_files(plan, "ner", "bi-zh")
+    assert job["endpoints"]["bi"]["cfg"] == s.endpoint_params(plan, "ner", "bi-zh", 1)
     with pytest.raises(ConfigError, match="no pair 'de-zh' for task 'ner'.*'en-de', 'en-zh'"):
         s.job_params(plan, "ner", "de-zh", 1)
     assert len(s.documents(plan, "ner")) == 4

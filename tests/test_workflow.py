@@ -357,12 +357,14 @@ def test_interpolation_study_is_part_of_all_and_its_tables_rerun_alone(run):
         assert (run / f"results/figures/interpolation_{name}_pos.png").stat().st_size > 5000
     doc = json.loads(gzip.decompress((run / "results/interpolation/pos/en-de/seed1.json.gz").read_bytes()))  # fmt: skip
     assert doc["endpoint_check"] == {"src": 0, "tgt": 0, "bi": 0}
-    # the endpoints' weights are temp(): gone once the interpolation jobs have run
-    endpoints = run / "results/interpolation/pos/seed1"
-    assert {p.name for p in endpoints.iterdir()} == {"src", "tgt-de", "bi-de"}
-    assert not list(endpoints.rglob("model")) and (endpoints / "bi-de" / "metrics.json").exists()
+    # θ_src's weights are temp() and θ_tgt's and θ_bi's never leave their job: none remain
+    study = run / "results/interpolation/pos"
+    assert not list(study.rglob("model")) and not list(study.rglob("*.safetensors"))
+    assert (study / "seed1/src/metrics.json").exists()
+    assert {p.name for p in (study / "en-de/seed1").iterdir()} == {"tgt", "bi"}
+    assert (study / "en-de/seed1/bi/metrics.json").exists()
     (run / "results/tables/interpolation_1d_pos.csv").unlink()
-    assert planned_jobs(run, "all") == {"interpolation_tables": 1, "all": 1}
+    assert planned_jobs(run, "all") == {"interpolation_report": 1, "all": 1}
     snakemake(run, "results/tables/interpolation_1d_pos.csv", "--cores", "1")
     assert planned_jobs(run, "all") == {}
 

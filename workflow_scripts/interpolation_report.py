@@ -1,9 +1,10 @@
-"""Rules interpolation_tables / interpolation_figures / interpolation_plane: one task's study."""
+"""Rule interpolation_report: one task's tables (CSV + Markdown) and figures."""
 
 from xlt.analysis.interpolation_report import load_docs, write_figures, write_tables
 from xlt.runtime import job
 
 with job(snakemake.log[0]):
     docs = load_docs(snakemake.input)
-    write = write_tables if snakemake.params.part == "tables" else write_figures
-    write(docs, snakemake.wildcards.task, dict(snakemake.output.items()))
+    out = dict(snakemake.output.items())
+    write_tables(docs, snakemake.wildcards.task, out)
+    write_figures(docs, snakemake.wildcards.task, {k: v for k, v in out.items() if k.startswith("fig_")})  # fmt: skip

@@ -120,7 +120,9 @@ class InterpolationSettings:
         }
 
     def job_params(self, plan: Plan, task: str, pair: str, seed: int) -> dict[str, Any]:
-        """Settings of one interpolation job (xlt.analysis.interpolation.run_interpolation)."""
+        """Settings of one (task, pair, seed) job: θ_tgt and θ_bi (``endpoints``: candidate
+        settings and training files of each; xlt.finetune.run_candidate), then the interpolation
+        between them and θ_src (xlt.analysis.interpolation.run_interpolation)."""
         from ..plan import ConfigError
 
         t = plan.tasks[task]
@@ -131,6 +133,13 @@ class InterpolationSettings:
                 f"{[f'{t.source}-{lang}' for lang in self.targets(task)]}"
             )
         ft = plan.config.get("finetune", {})
+        endpoints = {
+            kind: {
+                "cfg": self.endpoint_params(plan, task, f"{kind}-{tgt}", seed),
+                "train": self.train_files(plan, task, f"{kind}-{tgt}"),
+            }
+            for kind in ("tgt", "bi")
+        }
         return {
             "task": task,
             "kind": t.kind,
@@ -143,6 +152,7 @@ class InterpolationSettings:
             "device": ft.get("device", "auto"),
             "grid_1d": self.alphas_1d(),
             "grid_2d": self.alphas_2d(),
+            "endpoints": endpoints,
         }
 
     def documents(self, plan: Plan, task: str) -> list[str]:
