@@ -137,6 +137,7 @@ def all_outputs():
         PLAN.interpolation.outputs() if PLAN.interpolation else []
     )  # rules/interpolation.smk
     out += PLAN.metaxl.outputs() if PLAN.metaxl else []  # rules/metaxl.smk
+    out += PLAN.iwda.outputs() if PLAN.iwda else []  # rules/iwda.smk
     for name, task in PLAN.tasks.items():
         out += [
             f"results/tables/zero_shot_{name}.csv",

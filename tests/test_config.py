@@ -303,3 +303,50 @@ def test_metaxl_tasks_share_one_source():
         c["metaxl"]["tasks"]["pos_de"] = {"targets": ["zh"]}
 
     fails(edit, "metaxl.tasks", "different sources ['de', 'en']", "second config")
+
+
+# --- the IWDA study (configs/test.yaml: sentiment, target zh) -----------------------------------
+@pytest.mark.parametrize(
+    ("edit", "parts"),
+    [
+        (lambda s: s.update(stage2={"lambda_da": -1.0}), ("iwda.stage2.lambda_da", "-1.0", ">= 0")),
+        (lambda s: s.update(stage2={"iw_shrink": 1.5}), ("iwda.stage2.iw_shrink", "1.5", "[0, 1]")),
+        (lambda s: s.update(stage2={"lambda": 1.0}), ("iwda.stage2", "lambda", "IWDAConfig")),
+        (
+            lambda s: s.update(unlabelled="raw"),
+            ("iwda.tasks.sentiment.targets", "no 'raw' split", "'zh'", "unlabelled data"),
+        ),  # fmt: skip
+        (lambda s: s.update(variants=["iwda-kd"]), ("iwda.variants", "add iwda")),
+        (
+            lambda s: s.update(tasks={"sentiment": {"targets": ["ru"]}}),
+            ("iwda.tasks.sentiment.targets", "'ru'"),
+        ),  # fmt: skip
+        (lambda s: s.update(lr=0), ("iwda.lr",)),
+        (lambda s: s.update(shift={"subsets": 1}), ("iwda.shift",)),
+    ],
+)
+def test_bad_iwda_settings_stop_before_any_job(edit, parts):
+    fails(lambda c: edit(c["iwda"]), *parts)
+
+
+def test_iwda_grid_paths_and_params():
+    plan = Plan(checked(lambda c: None))
+    iw = plan.iwda
+    assert iw.methods("zh") == [f"iw.zh.{v}" for v in ("zero-shot", "supervised", "align", "iwda", "oracle", "st", "iwda-st", "iwda-kd")]  # fmt: skip
+    # every variant is a candidate of the task's pool, per seed
+    names = {c.method for c in plan.candidates("sentiment")}
+    assert set(iw.methods("zh")) <= names
+    out = iw.job_outputs()
+    assert out["v3_metrics"] == "results/candidates/{task}/iw.{target}.iwda/lr0.003-ep1-bs16/seed{seed}/metrics.json"  # fmt: skip
+    assert out["analysis"] == "results/iwda/{task}/{target}/seed{seed}.json"
+    # the unlabelled data is the target's train split (default), the upper bound trains on it too
+    assert iw.train_files(plan, "sentiment", "zh") == {
+        "source": "results/data/synth-sentiment/en/train.jsonl",
+        "target": "results/data/synth-sentiment/zh/train.jsonl",
+        "unlabelled": "results/data/synth-sentiment/zh/train.jsonl",
+    }
+    p = iw.job_params(plan, "sentiment", "zh", 1)
+    assert p["base"]["lr"] == 3e-3 and p["stage2"] == {"epochs": 1, "critic_hidden": 32}
+    assert "threads" not in p["base"] and "keep_weights" not in p["base"]
+    with pytest.raises(ConfigError, match="not an IWDA target"):
+        iw.job_params(plan, "sentiment", "de", 1)

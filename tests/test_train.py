@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -180,6 +181,12 @@ def test_mean_pooling_ignores_padding_and_needs_a_pooler(tiny):
     model.base_model(input_ids=longer[0], attention_mask=longer[1])
     assert model.base_model.pooler.mask.shape == (1, 7)
     assert torch.allclose(model(input_ids=ids, attention_mask=mask).logits, padded, atol=1e-6)
+    # a deep copy (IWDA's variants each start from a copy of the zero-shot model) pools its own
+    # calls: after the copy sees a longer batch, both still give the same logits for ids
+    twin = copy.deepcopy(model)
+    twin.base_model(input_ids=longer[0], attention_mask=longer[1])
+    assert torch.allclose(twin(input_ids=ids[:, :4], attention_mask=mask[:, :4]).logits, short, atol=1e-5)  # fmt: skip
+    assert model.base_model.pooler.mask.shape == (1, 6)  # the original's mask is its own
     first = build_model(TaskSpec("classification", SENTIMENT_LABELS), str(tiny["enc"]), 1).eval()
     assert not torch.allclose(first(input_ids=ids[:, :4]).logits, short, atol=1e-3)
     first.base_model.pooler = None

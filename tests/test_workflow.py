@@ -395,3 +395,26 @@ def test_metaxl_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
     assert planned_jobs(run, "all") == {"metaxl_tables": 1, "all": 1}
     snakemake(run, "results/tables/metaxl_sentiment.csv", "--cores", "1")
     assert planned_jobs(run, "all") == {}
+
+
+# --- the IWDA study (configs/test.yaml: sentiment, target zh, skewed negative) -------------------
+def test_iwda_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
+    main = pd.read_csv(run / "results/tables/iwda_sentiment.csv")
+    assert list(main["method"]) == ["Zero-shot", "ST", "Alignment (w ≡ 1)", "IWDA", "IWDA + KD",
+                                    "IWDA + ST", "IWDA (oracle prior)", "Supervised (upper bound)"]  # fmt: skip
+    assert main["zh"].between(0, 100).all() and (main["seeds"] == 1).all()
+    shift = pd.read_csv(run / "results/tables/iwda_shift_sentiment.csv")
+    # the world skews zh sentiment negative: the true prior shift is the configured one
+    assert list(shift["target"]) == ["zh"] and shift["prior_shift"].iloc[0] == pytest.approx(0.25, abs=0.02)  # fmt: skip
+    assert (run / "results/figures/iwda_shift_sentiment.png").stat().st_size > 5000
+    doc = json.loads((run / "results/iwda/sentiment/zh/seed1.json").read_text())
+    assert set(doc["feature_shift"]) == {"zero-shot", "supervised", "align", "iwda", "oracle", "st", "iwda-st", "iwda-kd"}  # fmt: skip
+    assert len(doc["shift_study"]["subsets"]) == 5 and doc["label_shift"]["align"]["w_init"] == [1.0, 1.0, 1.0]  # fmt: skip
+    # every variant is a candidate in the task's pool, scored on every language
+    pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
+    iw = pool[pool["method"].str.startswith("iw.")]
+    assert iw["candidate"].nunique() == 8 and set(iw["lang"]) == {"en", "de", "zh", "af"}
+    (run / "results/tables/iwda_sentiment.csv").unlink()
+    assert planned_jobs(run, "all") == {"iwda_report": 1, "all": 1}
+    snakemake(run, "results/tables/iwda_sentiment.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}

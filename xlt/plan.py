@@ -133,6 +133,7 @@ class Plan:
         self._check_lms()
         self.interpolation = self._interpolation()
         self.metaxl = self._metaxl()
+        self.iwda = self._iwda()
 
     # --- validation ----------------------------------------------------------------------
     def _task(self, name: str, spec: Mapping[str, Any]) -> Task:
@@ -410,10 +411,11 @@ class Plan:
 
     def candidates(self, task: str | None = None) -> list[Candidate]:
         """Every candidate of a task (or of all tasks): its methods' grids and, with a ``metaxl``
-        section, the MetaXL grid (rules/metaxl.smk), so they all land in the task's pool."""
+        or ``iwda`` section, that study's grid (rules/metaxl.smk, rules/iwda.smk), so they all land
+        in the task's pool."""
         tasks = [task] if task else list(self.tasks)
-        mx = self.metaxl
-        return [c for t in tasks for c in self.tasks[t].candidates() + (mx.candidates(self, t) if mx else [])]  # fmt: skip
+        studies = [s for s in (self.metaxl, self.iwda) if s]
+        return [c for t in tasks for c in self.tasks[t].candidates() + [c for s in studies for c in s.candidates(self, t)]]  # fmt: skip
 
     def train_size(self, dataset: str) -> int | None:
         """Examples in each training split of ``dataset`` where the config fixes it (the synthetic
@@ -476,6 +478,12 @@ class Plan:
         from .methods.metaxl_settings import metaxl_settings
 
         return metaxl_settings(self)
+
+    def _iwda(self):
+        """The validated ``iwda`` section (xlt.methods.iwda_settings), or None."""
+        from .methods.iwda_settings import iwda_settings
+
+        return iwda_settings(self)
 
     def _interpolation(self):
         """The validated ``interpolation`` section (xlt.analysis.settings), or None."""

@@ -242,6 +242,20 @@ def gradient_penalty(
 # ------------------------------------------------------------------------- data and features
 
 
+def read_unlabelled(path: str | Path, token_level: bool) -> list[dict]:
+    """The input text of a target split, labels dropped as each line is read (whatever they hold);
+    a record without its text stops with the file and line."""
+    from ..io import DataError, iter_jsonl
+
+    need = "tokens" if token_level else "text"
+    out = []
+    for lineno, rec in iter_jsonl(path):
+        if not isinstance(rec, Mapping) or need not in rec or "id" not in rec:
+            raise DataError(path, lineno, f"an unlabelled record needs 'id' and {need!r}", "fix or drop the line")  # fmt: skip
+        out.append(unlabelled([rec], token_level)[0])
+    return out
+
+
 def unlabelled(records: Iterable[Mapping], token_level: bool) -> list[dict]:
     """Copies of target task records with only their input text: labels are never read."""
     keep = ("id", "tokens") if token_level else ("id", "text", "text_pair")
@@ -446,7 +460,7 @@ class IWDA(Hook):
         }
 
 
-# ----------------------------------------------------------------------------- entry point
+# ----------------------------------------------------------------------------- entry points
 
 
 @dataclass
@@ -506,3 +520,145 @@ def run_iwda(
     result.info["iwda"] = info
     log.info("iwda (%s): %d steps, w %s -> %s", icfg.variant, steps, info["w_init"], info["w_final"])  # fmt: skip
     return IWDARun(result, stage1, shift, info)
+
+
+def unit_features(
+    model, spec, tokenizer, records: Sequence[Mapping], cfg
+) -> tuple[np.ndarray, ...]:
+    """(predictions, gold label ids, features) per unit of labelled ``records`` (analysis only)."""
+    feats = encode(spec, tokenizer, records, cfg.max_length)
+    device = resolve_device(cfg.device)
+    model.to(device)
+    pred, gold, z = hard_predictions(model, feats, tokenizer.pad_token_id, spec.token_level, cfg.eval_batch_size, device)  # fmt: skip
+    keep = gold != IGNORE
+    return pred[keep], gold[keep], z[keep]
+
+
+def run_iwda_cell(
+    params: Mapping[str, Any],
+    encoder_dir: str,
+    train_paths: Mapping[str, str],
+    eval_paths: Mapping[str, str],
+    outputs: Mapping[str, str],
+) -> dict[str, Any]:
+    """One job of the IWDA study (rules/iwda.smk): one task, target and seed.
+
+    Trains zero-shot (stage 1) and the supervised upper bound, then every configured variant from
+    copies of the stage-1 model (IWDA-ST and IWDA-KD from the IWDA model), writes each candidate
+    record (``v{i}_metrics`` … in the order of ``params["methods"]``) and the analysis document
+    (``analysis``): label-shift estimates against the true ratio, conditional feature shift of each
+    model between source and target dev + test, and the zero-shot model's performance on target
+    subsets re-sampled to random class priors (xlt.analysis.prior_shift.shift_study).
+
+    ``train_paths``: ``source`` and ``target`` (labelled train files) and ``unlabelled`` (the
+    target split whose text alone reaches the methods: :func:`read_unlabelled`).
+    """
+    import copy
+
+    from transformers import AutoTokenizer
+
+    from ..analysis.prior_shift import (  # fmt: skip
+        class_prior,
+        conditional_feature_shift,
+        random_priors,
+        shift_study,
+    )
+    from ..finetune import (  # fmt: skip
+        candidate_meta,
+        finetune,
+        finetune_config,
+        load_evals,
+        load_labelled,
+        write_candidate,
+    )
+    from ..io import write_json
+    from .distill import DistillConfig, run_distill
+    from .self_train import SelfTrainConfig, run_self_training
+
+    base, tgt = params["base"], params["target"]
+    kind, labels = base["kind"], tuple(base["labels"])
+    cfg = finetune_config(base, labels)
+    spec, token = cfg.spec, cfg.spec.token_level
+    source = load_labelled(train_paths["source"], kind, labels)
+    target_train = load_labelled(train_paths["target"], kind, labels)  # the upper bound only
+    target = read_unlabelled(train_paths["unlabelled"], token)
+    evals = load_evals(kind, labels, eval_paths)
+    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    k = len(labels)
+    # analysis sets: source dev, target dev + test (labelled; never given to a method)
+    src_eval = evals[base["source"]]["dev"]
+    tgt_eval = [r for split in ("dev", "test") for r in evals[tgt].get(split, [])]
+    true_prior = class_prior(unit_features_labels(spec, tok, target_train, cfg), k)
+    log.info("iwda cell %s/%s seed=%d: %d source, %d unlabelled target examples", base["task"], tgt, cfg.seed, len(source), len(target))  # fmt: skip
+
+    results, models, info = {}, {}, {}
+    stage1 = finetune(cfg, encoder_dir, source, evals)
+    results["zero-shot"], models["zero-shot"] = stage1, stage1.model
+    results["supervised"] = finetune(cfg, encoder_dir, target_train, evals)
+    models["supervised"] = results["supervised"].model
+    s2 = dict(params.get("stage2") or {})
+    for variant in ("align", "iwda", "oracle"):
+        if variant in params["variants"]:
+            run = run_iwda(cfg, IWDAConfig(**{**s2, "variant": variant}), encoder_dir, source, target, evals,
+                           model=copy.deepcopy(models["zero-shot"]),
+                           target_prior=true_prior if variant == "oracle" else None)  # fmt: skip
+            results[variant], models[variant] = run.result, run.result.model
+            info[variant] = run.info
+    st = SelfTrainConfig(**(params.get("self_train") or {}))
+    for variant, start in (("st", "zero-shot"), ("iwda-st", "iwda")):
+        if variant in params["variants"]:
+            results[variant] = run_self_training(cfg, st, encoder_dir, source, target, evals, model=copy.deepcopy(models[start]))  # fmt: skip
+            models[variant] = results[variant].model
+    if "iwda-kd" in params["variants"]:
+        kd = dict(params.get("distill") or {})
+        kd_cfg = replace(cfg, lr=float(kd.pop("lr", None) or cfg.lr), epochs=int(kd.pop("epochs", None) or cfg.epochs))  # fmt: skip
+        results["iwda-kd"] = run_distill(kd_cfg, DistillConfig(**kd), encoder_dir, models["iwda"], source, target, evals)  # fmt: skip
+        models["iwda-kd"] = results["iwda-kd"].model
+
+    # --- the records, in the order of the rule's outputs
+    for i, method in enumerate(params["methods"]):
+        variant = method.split(".", 2)[2]
+        meta = {**candidate_meta({**base, "method": method}, cfg), "train_files": dict(train_paths),
+                "iwda": {"target": tgt, "variant": variant, "unlabelled": len(target)}}  # fmt: skip
+        res = results[variant]
+        write_candidate(res, cfg, meta, outputs[f"v{i}_metrics"], outputs[f"v{i}_predictions"], outputs[f"v{i}_features"])  # fmt: skip
+
+    # --- the analyses (target labels are read here, after every model is trained)
+    shift = {}
+    for variant, model in models.items():
+        _, ys, zs = unit_features(model, spec, tok, src_eval, cfg)
+        _, yt, zt = unit_features(model, spec, tok, tgt_eval, cfg)
+        shift[variant] = conditional_feature_shift(zs, ys, zt, yt, k)
+    sh = params.get("shift") or {}
+    _, ys, zs = unit_features(models["zero-shot"], spec, tok, src_eval, cfg)
+    pt, yt, zt = unit_features(models["zero-shot"], spec, tok, tgt_eval, cfg)
+    priors = random_priors(k, int(sh.get("subsets", 50)), cfg.seed, float(sh.get("concentration", 1.0)))  # fmt: skip
+    present = np.bincount(yt, minlength=k)[:k] > 0
+    priors = priors * present
+    priors = priors / priors.sum(1, keepdims=True)
+    study = shift_study(zs, ys, zt, yt, pt, k, priors, int(sh.get("size", 100)), cfg.seed)
+    p_s = class_prior(ys, k)
+    doc = {
+        "task": base["task"], "source": base["source"], "target": tgt, "seed": cfg.seed,
+        "kind": kind, "labels": list(labels), "units": "words" if token else "sequences",
+        "true_target_prior": [round(float(v), 5) for v in true_prior],
+        "true_weights": [round(float(v), 5) for v in oracle_weights(p_s, true_prior)],
+        "label_shift": {v: i for v, i in info.items()},
+        "feature_shift": {v: round(float(x), 5) for v, x in shift.items()},
+        "prior_shift": round(prior_shift_tv(p_s, true_prior), 5),
+        "shift_study": study,
+        "scores": {v: r.scores for v, r in results.items()},
+    }  # fmt: skip
+    write_json(outputs["analysis"], doc)
+    return doc
+
+
+def unit_features_labels(spec, tokenizer, records: Sequence[Mapping], cfg) -> np.ndarray:
+    """Gold label ids per unit of labelled ``records`` (the oracle's true target prior)."""
+    feats = encode(spec, tokenizer, records, cfg.max_length)
+    gold = np.concatenate([np.asarray(t) for t in feats.targets]) if spec.token_level else np.asarray(feats.targets)  # fmt: skip
+    return gold[gold != IGNORE]
+
+
+def prior_shift_tv(p: np.ndarray, q: np.ndarray) -> float:
+    return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())

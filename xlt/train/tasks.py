@@ -214,14 +214,17 @@ def mean_pool(model, encoder_dir: str) -> None:
             f"pooling: mean needs an encoder with a pooler layer (BERT family); {encoder_dir} has "
             "none. Set the task's pooling to 'first'."
         )
-    pooler = base.pooler = MeanPooler(base.pooler)
-
-    def remember_mask(_module, args, kwargs):
-        pooler.mask = kwargs.get("attention_mask", args[1] if len(args) > 1 else None)
+    base.pooler = MeanPooler(base.pooler)
 
     # on the encoder itself, so a direct call of the base model (representations, MetaXL's
-    # functional steps) refreshes the mask as well as a call of the whole model
+    # functional steps) refreshes the mask as well as a call of the whole model; it finds the
+    # pooler through the module it is called on, so a deep copy of the model keeps working
     base.register_forward_pre_hook(remember_mask, with_kwargs=True)
+
+
+def remember_mask(module, args, kwargs) -> None:
+    """Forward pre-hook of a mean-pooled encoder: hand this call's attention mask to its pooler."""
+    module.pooler.mask = kwargs.get("attention_mask", args[1] if len(args) > 1 else None)
 
 
 @torch.no_grad()

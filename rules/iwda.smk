@@ -1,0 +1,68 @@
+# IWDA (seed 004, Xian, Ji & Zhao; methods.md §5), when the config has an `iwda:` section. Per task,
+# target and seed, one job trains zero-shot (stage 1) and the supervised upper bound, then each
+# configured variant (alignment without weights, IWDA, oracle, self-training, IWDA + ST, IWDA + KD)
+# from copies of the stage-1 model through the one training loop (xlt.methods.iwda); only the text
+# of the target's unlabelled split reaches them. Every candidate lands in the task's pool; the job
+# also writes its analysis document (label-shift estimates, conditional feature shift per model,
+# the re-sampled-prior study). One job per task builds the tables and the figure from those
+# documents alone (xlt.analysis.iwda_report).
+from xlt.methods.iwda_settings import NO_STUDY as NO_IWDA
+
+IW = PLAN.iwda or NO_IWDA
+
+
+rule iwda:
+    input:
+        unpack(lambda wc: IW.train_files(PLAN, wc.task, wc.target)),
+        encoder=encoder_dir,
+        evals=lambda wc: list(eval_files(wc).values()),
+    output:
+        **IW.job_outputs(),
+    log:
+        "logs/iwda/{task}/{target}/seed{seed}.log",
+    benchmark:
+        "benchmarks/iwda/{task}/{target}/seed{seed}.tsv"
+    wildcard_constraints:
+        target="[a-z]{2,3}",
+    conda:
+        "../envs/torch.yaml"
+    threads: config["finetune"]["threads"]
+    params:
+        cfg=lambda wc: canonical(IW.job_params(PLAN, wc.task, wc.target, int(wc.seed))),
+        evals=eval_files,
+    script:
+        "../workflow_scripts/iwda.py"
+
+
+rule iwda_report:
+    input:
+        lambda wc: IW.analysis_files(PLAN, wc.task),
+    output:
+        **{
+            f"{name}_{ext}": (
+                report(
+                    f"results/tables/{name}_{{task}}.csv",
+                    caption=f"../report/{name}.rst",
+                    category="IWDA",
+                    subcategory="{task}",
+                    labels={"task": "{task}", "type": "table (csv)"},
+                )
+                if ext == "csv"
+                else f"results/tables/{name}_{{task}}.md"
+            )
+            for name in IW.table_names()
+            for ext in ("csv", "md")
+        },
+        figure=report(
+            "results/figures/iwda_shift_{task}.png",
+            caption="../report/iwda_shift_figure.rst",
+            category="IWDA",
+            subcategory="{task}",
+            labels={"task": "{task}", "type": "figure"},
+        ),
+    log:
+        "logs/tables/iwda_{task}.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow_scripts/iwda_report.py"
