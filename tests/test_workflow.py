@@ -255,6 +255,7 @@ def test_malformed_data_line_stops_with_file_and_line(tmp_path):
         cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"]}}
         cfg.pop("interpolation")  # its task is gone
         cfg.pop("metaxl")  # its task is gone
+        cfg.pop("iwda")  # its task is gone
         cfg["lms"]["tasks"] = []  # one target: no two pivots for leave-one-language-out
 
     bad = _config_with(tmp_path, edit)
@@ -314,6 +315,7 @@ def test_file_translations_run_through_translate_align_project_and_a_to_candidat
         cfg["encoders"]["tiny"].pop("corpus")
         cfg.pop("interpolation")  # its task is gone
         cfg.pop("metaxl")  # its task is gone
+        cfg.pop("iwda")  # its task is gone
         cfg["tasks"] = {"ner": {"dataset": "myner", "kind": "ner", "targets": ["de"], "methods": ["zero-shot", "to"],
                                 "grid": {"lr": [3.0e-3], "epochs": [3], "seeds": [1], "batch_size": 8}}}  # fmt: skip
         cfg["lms"]["tasks"] = []
