@@ -315,3 +315,19 @@ def test_resampling_to_controlled_priors_and_the_fit():
     z = rng.normal(size=(150, 4))
     study = shift_study(z, labels, z, labels, labels, 3, random_priors(3, 5, seed=1), 30, seed=0)
     assert len(study["subsets"]) == 5 and all(r["score"] == 100.0 for r in study["subsets"])
+
+
+def test_unlabelled_split_keeps_only_text_and_names_a_bad_line(tmp_path):
+    from xlt.io import DataError
+    from xlt.methods.iwda import read_unlabelled
+
+    path = tmp_path / "train.jsonl"
+    path.write_text(
+        '{"id": "a", "text": "good", "label": "not-a-label"}\n{"id": "b", "label": "x"}\n'
+    )
+    with pytest.raises(
+        DataError, match=r"train.jsonl line 2: an unlabelled record needs 'id' and 'text'"
+    ):
+        read_unlabelled(path, token_level=False)
+    path.write_text('{"id": "a", "tokens": ["Maria"], "tags": ["NOT-A-TAG"]}\n')
+    assert read_unlabelled(path, token_level=True) == [{"id": "a", "tokens": ["Maria"]}]

@@ -403,6 +403,25 @@ class Plan:
             f"tasks.{task}: unknown method {method!r}; the task's methods are {t.method_names()}"
         )
 
+    def candidate_params(self, task: str, seed: int, **settings: Any) -> dict[str, Any]:
+        """What a study's candidate job is given: the ``finetune`` section (without ``threads``
+        and ``keep_weights``, which change no result, so editing them re-runs nothing), the task's
+        identity and seed, and ``settings`` (method, hyper-parameters)."""
+        t = self.tasks[task]
+        skip = ("threads", "keep_weights")
+        finetune = {k: v for k, v in self.config.get("finetune", {}).items() if k not in skip}
+        return {
+            **finetune,
+            "task": task,
+            "kind": t.kind,
+            "pooling": t.pooling,
+            "labels": self.labels(task),
+            "source": t.source,
+            "encoder": t.encoder,
+            "seed": int(seed),
+            **settings,
+        }
+
     def labels(self, task: str) -> list[str] | None:
         t = self.tasks[task]
         if t.dataset in SYNTH_LABELS:

@@ -100,24 +100,8 @@ class InterpolationSettings:
 
     def endpoint_params(self, plan: Plan, task: str, endpoint: str, seed: int) -> dict[str, Any]:
         """Settings of one endpoint's candidate job (xlt.finetune.run_candidate)."""
-        t = plan.tasks[task]
-        skip = ("threads", "keep_weights")  # no effect on the result: changing them re-runs nothing
-        finetune = {k: v for k, v in plan.config.get("finetune", {}).items() if k not in skip}
-        return {
-            **finetune,
-            "task": task,
-            "method": f"interpolation-{endpoint}",
-            "kind": t.kind,
-            "pooling": t.pooling,
-            "labels": plan.labels(task),
-            "source": t.source,
-            "encoder": t.encoder,
-            "seed": int(seed),
-            **{
-                k: getattr(self, k)
-                for k in ("lr", "epochs", "batch_size", "warmup_ratio", "weight_decay")
-            },  # fmt: skip
-        }
+        hp = ("lr", "epochs", "batch_size", "warmup_ratio", "weight_decay")
+        return plan.candidate_params(task, seed, method=f"interpolation-{endpoint}", **{k: getattr(self, k) for k in hp})  # fmt: skip
 
     def job_params(self, plan: Plan, task: str, pair: str, seed: int) -> dict[str, Any]:
         """Settings of one (task, pair, seed) job: θ_tgt and θ_bi (``endpoints``: candidate

@@ -560,6 +560,7 @@ def run_iwda_cell(
     from ..analysis.prior_shift import (  # fmt: skip
         class_prior,
         conditional_feature_shift,
+        prior_shift,
         random_priors,
         shift_study,
     )
@@ -588,7 +589,8 @@ def run_iwda_cell(
     # analysis sets: source dev, target dev + test (labelled; never given to a method)
     src_eval = evals[base["source"]]["dev"]
     tgt_eval = [r for split in ("dev", "test") for r in evals[tgt].get(split, [])]
-    true_prior = class_prior(unit_features_labels(spec, tok, target_train, cfg), k)
+    target_labels = unit_features_labels(spec, tok, target_train, cfg)
+    true_prior = class_prior(target_labels, k)
     log.info("iwda cell %s/%s seed=%d: %d source, %d unlabelled target examples", base["task"], tgt, cfg.seed, len(source), len(target))  # fmt: skip
 
     results, models, info = {}, {}, {}
@@ -624,14 +626,14 @@ def run_iwda_cell(
         write_candidate(res, cfg, meta, outputs[f"v{i}_metrics"], outputs[f"v{i}_predictions"], outputs[f"v{i}_features"])  # fmt: skip
 
     # --- the analyses (target labels are read here, after every model is trained)
-    shift = {}
+    shift, units = {}, {}
     for variant, model in models.items():
         _, ys, zs = unit_features(model, spec, tok, src_eval, cfg)
-        _, yt, zt = unit_features(model, spec, tok, tgt_eval, cfg)
+        pt, yt, zt = unit_features(model, spec, tok, tgt_eval, cfg)
         shift[variant] = conditional_feature_shift(zs, ys, zt, yt, k)
+        units[variant] = (zs, ys, zt, yt, pt)
+    zs, ys, zt, yt, pt = units["zero-shot"]
     sh = params.get("shift") or {}
-    _, ys, zs = unit_features(models["zero-shot"], spec, tok, src_eval, cfg)
-    pt, yt, zt = unit_features(models["zero-shot"], spec, tok, tgt_eval, cfg)
     priors = random_priors(k, int(sh.get("subsets", 50)), cfg.seed, float(sh.get("concentration", 1.0)))  # fmt: skip
     present = np.bincount(yt, minlength=k)[:k] > 0
     priors = priors * present
@@ -645,7 +647,7 @@ def run_iwda_cell(
         "true_weights": [round(float(v), 5) for v in oracle_weights(p_s, true_prior)],
         "label_shift": {v: i for v, i in info.items()},
         "feature_shift": {v: round(float(x), 5) for v, x in shift.items()},
-        "prior_shift": round(prior_shift_tv(p_s, true_prior), 5),
+        "prior_shift": round(prior_shift(ys, target_labels, k), 5),
         "shift_study": study,
         "scores": {v: r.scores for v, r in results.items()},
     }  # fmt: skip
@@ -658,7 +660,3 @@ def unit_features_labels(spec, tokenizer, records: Sequence[Mapping], cfg) -> np
     feats = encode(spec, tokenizer, records, cfg.max_length)
     gold = np.concatenate([np.asarray(t) for t in feats.targets]) if spec.token_level else np.asarray(feats.targets)  # fmt: skip
     return gold[gold != IGNORE]
-
-
-def prior_shift_tv(p: np.ndarray, q: np.ndarray) -> float:
-    return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())

@@ -128,7 +128,6 @@ class IWDASettings:
 
     def job_params(self, plan: Plan, task: str, target: str, seed: int) -> dict[str, Any]:
         """Settings of one job (xlt.methods.iwda.run_iwda_cell)."""
-        t = plan.tasks[task]
         if target not in self.targets(task):
             from ..plan import ConfigError
 
@@ -136,21 +135,7 @@ class IWDASettings:
                 f"iwda: {target!r} is not an IWDA target of task {task!r} "
                 f"(iwda.tasks.{task}.targets is {list(self.targets(task))})"
             )
-        skip = ("threads", "keep_weights")  # no effect on the result: changing them re-runs nothing
-        finetune = {k: v for k, v in plan.config.get("finetune", {}).items() if k not in skip}
-        base = {
-            **finetune,
-            "task": task,
-            "kind": t.kind,
-            "pooling": t.pooling,
-            "labels": plan.labels(task),
-            "source": t.source,
-            "encoder": t.encoder,
-            "seed": int(seed),
-            "lr": self.lr,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-        }
+        base = plan.candidate_params(task, seed, lr=self.lr, epochs=self.epochs, batch_size=self.batch_size)  # fmt: skip
         return {
             "base": base,
             "target": target,

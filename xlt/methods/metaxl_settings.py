@@ -219,22 +219,16 @@ class MetaXLSettings:
 
     def params(self, plan: Plan, task: str, method: str, seed: int) -> dict[str, Any]:
         """Settings of one candidate job (xlt.methods.metaxl.run_metaxl_candidate)."""
-        t, s = plan.tasks[task], self.setting(plan, task, method)
-        skip = ("threads", "keep_weights")  # no effect on the result: changing them re-runs nothing
-        finetune = {k: v for k, v in plan.config.get("finetune", {}).items() if k not in skip}
+        s = self.setting(plan, task, method)
         return {
-            **finetune,
-            "task": task,
-            "method": method,
-            "kind": t.kind,
-            "pooling": t.pooling,
-            "labels": plan.labels(task),
-            "source": t.source,
-            "encoder": t.encoder,
-            "seed": int(seed),
-            "lr": self.lr,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
+            **plan.candidate_params(
+                task,
+                seed,
+                method=method,
+                lr=self.lr,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+            ),  # fmt: skip
             "metaxl": {
                 "method": s.method,
                 "target": s.target,
