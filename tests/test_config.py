@@ -44,6 +44,19 @@ def test_every_shipped_config_is_valid_and_gets_defaults():
         assert "lms" in cfg and "device" in cfg["finetune"], path
 
 
+def test_lms_240_is_the_papers_pool_on_the_default_world():
+    """configs/lms-240.yaml: 240 candidates per task (3 lr x 4 epochs x 20 seeds), split
+    120/60/60, on config.yaml's own world and encoder (so `make run`'s are reused)."""
+    default = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg = yaml.safe_load((REPO / "configs" / "lms-240.yaml").read_text())
+    assert cfg["world"] == default["world"] and cfg["encoders"] == default["encoders"]
+    validate(cfg, SCHEMA)
+    plan = Plan(cfg)
+    assert {t: len(plan.candidates(t)) for t in plan.tasks} == {"ner": 240, "pos": 240}
+    assert cfg["lms"]["tasks"] == ["ner", "pos"] and cfg["lms"]["runs"] == 5
+    assert [round(240 * f) for f in cfg["lms"]["split"].values()] == [120, 60, 60]
+
+
 def test_real_encoder_configs_plan_their_studies():
     """The multilingual-e5-small studies (README, "A real multilingual encoder offline"), planned
     in-process (a snakemake dry run of each costs CI time and checks nothing more)."""
@@ -193,6 +206,19 @@ def test_lms_methods_the_task_does_not_run():
 )
 def test_bad_sentiment_priors(priors, parts):
     fails(lambda c: c["world"].update(sentiment_priors=priors), *parts)
+
+
+@pytest.mark.parametrize(
+    ("priors", "parts"),
+    [
+        ({"zh": {"default": {"PERSON": 2.0}}}, ["world.entity_priors.zh.default", "'PERSON'"]),
+        ({"zh": {"train": {"PER": -1}}}, ["world.entity_priors.zh.train", "-1"]),
+        ({"zh": {"val": {"PER": 2}}}, ["world.entity_priors.zh", "'val'"]),
+        ({"xx": {"default": {"PER": 1}}}, ["'xx'", "world.languages"]),
+    ],
+)
+def test_bad_entity_priors(priors, parts):
+    fails(lambda c: c["world"].update(entity_priors=priors), *parts)
 
 
 def test_world_refuses_bad_priors_at_generation_time_too():

@@ -187,6 +187,34 @@ def test_sentiment_priors_are_configurable_per_language_and_split(small_world):
     assert de_test == {"positive": 15, "neutral": 15}
 
 
+def _mention_shares(path: Path) -> dict[str, float]:
+    counts = Counter(t[2:] for r in read_jsonl(path) for t in r["tags"] if t.startswith("B-"))
+    return {t: counts[t] / sum(counts.values()) for t in ("PER", "LOC", "ORG", "MISC")}
+
+
+def test_entity_priors_shift_one_language_and_leave_the_others_untouched(tmp_path, small_world):
+    """world.entity_priors: zh NER mentions move towards PER and away from LOC (label shift for
+    IWDA's NER study); every other file is byte-identical to the world without the knob."""
+    out, _ = small_world
+    cfg = WorldConfig(
+        languages=("en", "de", "zh", "ar"),
+        sizes={"train": 200, "dev": 20, "test": 30},
+        unlabelled=100,
+        parallel=40,
+        entity_priors={"zh": {"train": {"PER": 4.0, "LOC": 0.25}}},
+    )
+    generate(cfg, tmp_path)
+    base = tmp_path / "base"
+    generate(WorldConfig(**{**vars(cfg), "entity_priors": {}}), base)
+    shifted = _mention_shares(tmp_path / "synth-ner" / "zh" / "train.jsonl")
+    natural = _mention_shares(base / "synth-ner" / "zh" / "train.jsonl")
+    assert shifted["PER"] > natural["PER"] + 0.1, (shifted, natural)
+    assert shifted["LOC"] < 0.8 * natural["LOC"], (shifted, natural)
+    assert len(read_jsonl(tmp_path / "synth-ner" / "zh" / "train.jsonl")) == 200
+    for rel in ("synth-ner/zh/dev.jsonl", "synth-ner/de/train.jsonl", "synth-pos/en/train.jsonl", "synth-sentiment/zh/train.jsonl", "synth-parallel/zh/train.jsonl"):  # fmt: skip
+        assert _digest(tmp_path / rel) == _digest(base / rel), rel
+
+
 def test_generation_is_deterministic(tmp_path, small_world):
     out, _ = small_world
     cfg = WorldConfig(

@@ -215,11 +215,12 @@ class Plan:
         return task
 
     def _check_world(self) -> None:
-        """Profiles of every world language exist and parse; sentiment priors are usable."""
+        """Profiles of every world language exist and parse; sentiment and entity priors are
+        usable."""
         world = self.config.get("world") or {}
         if not self.world_languages:
             return
-        from .world.grammar import SENTIMENT_LABELS
+        from .world.grammar import NER_TYPES, SENTIMENT_LABELS
         from .world.profiles import load_profiles
 
         profiles = world.get("profiles") or {}
@@ -235,21 +236,21 @@ class Plan:
             raise ConfigError(
                 f"world.source: {source!r} is not in world.languages {list(self.world_languages)}"
             )
-        priors = world.get("sentiment_priors") or {}
-        for key, spec in priors.items():
-            nested = {"": spec} if key == "default" else spec
-            if key != "default" and key not in self.world_languages:
-                raise ConfigError(
-                    f"world.sentiment_priors.{key}: {key!r} is not in world.languages "
-                    f"{list(self.world_languages)}"
-                )
-            if not isinstance(nested, Mapping):
-                raise ConfigError(f"world.sentiment_priors.{key}: expected a mapping")
-            for sub, weights in nested.items():
-                where = f"world.sentiment_priors.{key}" + (f".{sub}" if sub else "")
-                if key != "default" and sub not in ("default", *SPLITS):
-                    raise ConfigError(f"{where}: use default, train, dev or test")
-                _check_priors(weights, where, SENTIMENT_LABELS)
+        for name, labels in (("sentiment_priors", SENTIMENT_LABELS), ("entity_priors", NER_TYPES)):
+            for key, spec in (world.get(name) or {}).items():
+                nested = {"": spec} if key == "default" else spec
+                if key != "default" and key not in self.world_languages:
+                    raise ConfigError(
+                        f"world.{name}.{key}: {key!r} is not in world.languages "
+                        f"{list(self.world_languages)}"
+                    )
+                if not isinstance(nested, Mapping):
+                    raise ConfigError(f"world.{name}.{key}: expected a mapping")
+                for sub, weights in nested.items():
+                    where = f"world.{name}.{key}" + (f".{sub}" if sub else "")
+                    if key != "default" and sub not in ("default", *SPLITS):
+                        raise ConfigError(f"{where}: use default, train, dev or test")
+                    _check_priors(weights, where, labels)
 
     def _check_translate(self) -> None:
         """translate: targets, noise levels and quality targets the engine can produce."""
@@ -533,7 +534,8 @@ def study_targets(
 
 
 def _check_priors(weights: Any, where: str, labels: tuple[str, ...]) -> None:
-    """Sentiment class weights: a mapping of known labels to non-negative numbers, not all 0."""
+    """Class weights (sentiment labels, entity types): a mapping of known labels to non-negative
+    numbers, not all 0."""
     if not isinstance(weights, Mapping) or not weights:
         raise ConfigError(f"{where}: expected {{label: weight}} with labels from {list(labels)}")
     for label, w in weights.items():

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ..io import write_json, write_jsonl
 from .grammar import (
     NER_LABELS,
+    NER_TYPES,
     SENTIMENT_LABELS,
     UPOS_LABELS,
     Frame,
@@ -43,6 +44,7 @@ class WorldConfig:
     unlabelled: int = 20000
     parallel: int = 2000
     sentiment_priors: Mapping[str, Any] = field(default_factory=dict)
+    entity_priors: Mapping[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -95,23 +97,47 @@ def gold_alignment(src: Sentence, tgt: Sentence) -> list[tuple[int, int]]:
     ]
 
 
-def _priors(cfg: WorldConfig, lang: str, split: str) -> dict[str, float]:
-    pri = dict(cfg.sentiment_priors)
-    spec = pri.get("default", {label: 1.0 for label in SENTIMENT_LABELS})
+def _spec(priors: Mapping[str, Any], lang: str, split: str, labels: tuple[str, ...], key: str):
+    """The ``{label: weight}`` of one language and split: its own split's, else its own default,
+    else the world's default, else every label at 1 (validated: known labels, numbers >= 0)."""
+    pri = dict(priors)
+    spec = pri.get("default", {label: 1.0 for label in labels})
     per_lang = pri.get(lang, {})
     spec = per_lang.get(split, per_lang.get("default", spec)) if per_lang else spec
-    unknown = sorted(set(spec) - set(SENTIMENT_LABELS))
+    unknown = sorted(set(spec) - set(labels))
     if unknown:
         raise ValueError(
-            f"world.sentiment_priors ({lang}/{split}): unknown label(s) {unknown}; "
-            f"labels are {list(SENTIMENT_LABELS)}"
+            f"world.{key} ({lang}/{split}): unknown label(s) {unknown}; labels are {list(labels)}"
         )
     if any(not isinstance(v, int | float) or v < 0 for v in spec.values()):
-        raise ValueError(f"world.sentiment_priors ({lang}/{split}): weights must be numbers >= 0")
+        raise ValueError(f"world.{key} ({lang}/{split}): weights must be numbers >= 0")
+    if sum(spec.values()) <= 0:
+        raise ValueError(f"world.{key} ({lang}/{split}): all weights are 0")
+    return spec
+
+
+def _priors(cfg: WorldConfig, lang: str, split: str) -> dict[str, float]:
+    """Sentiment class priors of one language and split (normalised)."""
+    spec = _spec(cfg.sentiment_priors, lang, split, SENTIMENT_LABELS, "sentiment_priors")
     total = sum(spec.values())
-    if total <= 0:
-        raise ValueError(f"world.sentiment_priors ({lang}/{split}): all weights are 0")
     return {k: spec.get(k, 0.0) / total for k in SENTIMENT_LABELS}
+
+
+def _entity_weights(cfg: WorldConfig, lang: str, split: str) -> dict[str, float] | None:
+    """Entity-type weights of one language and split relative to the world's own frequencies
+    (a type not named keeps 1); None when every weight is 1, so generation is untouched."""
+    spec = _spec(cfg.entity_priors, lang, split, NER_TYPES, "entity_priors")
+    weights = {t: float(spec.get(t, 1.0)) for t in NER_TYPES}
+    return None if all(w == 1.0 for w in weights.values()) else weights
+
+
+def _keep(tags: list[str], weights: dict[str, float], rng: random.Random) -> bool:
+    """Rejection step of entity-type shift: keep a tagging sentence with probability w(s) / max w,
+    w(s) the mean weight of its entity mentions (1 for a sentence without one), so each type's
+    share of the mentions moves in proportion to its weight."""
+    mentions = [weights[t[2:]] for t in tags if t.startswith("B-")]
+    w = sum(mentions) / len(mentions) if mentions else 1.0
+    return rng.random() * max(1.0, *weights.values()) < w
 
 
 def _sentiment_labels(rng: random.Random, priors: dict[str, float], n: int) -> list[str]:
@@ -143,9 +169,13 @@ def generate(cfg: WorldConfig, out_dir: str | Path) -> dict:
         for split, n in cfg.sizes.items():
             rng = random.Random(f"{cfg.seed}:tagging:{lang}:{split}")
             ner, pos = [], []
+            weights = _entity_weights(cfg, lang, split)
             for i in range(n):
-                frame = tagging_frame(rng)
-                s = world.realise(frame, lang, rng, code_switch=prof.code_switch)
+                while True:  # one pass unless world.entity_priors shifts this language's types
+                    frame = tagging_frame(rng)
+                    s = world.realise(frame, lang, rng, code_switch=prof.code_switch)
+                    if weights is None or _keep(s.ner, weights, rng):
+                        break
                 rid = f"{lang}-{split}-{i:06d}"
                 ner.append({"id": rid, "tokens": s.tokens, "tags": s.ner, "frame": frame})
                 pos.append({"id": rid, "tokens": s.tokens, "tags": s.upos})
