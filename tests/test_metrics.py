@@ -38,6 +38,17 @@ def test_seqeval_default_mode_matches_conlleval_chunking(name):
     assert sorted(get_entities(tags)) == sorted(expected)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_conlleval_chunks_equal_seqeval_entities_on_random_sequences(seed):
+    """xlt scores NER with conlleval_chunks (no seqeval import at run time): it must find exactly
+    the chunks seqeval finds, on every mix of IOB1/IOB2/IOBES tags and types."""
+    tags = ["O"] + [f"{p}-{t}" for p in "BIES" for t in ("PER", "LOC", "ORG", "MISC")]
+    rng = np.random.default_rng(seed)
+    for _ in range(2000):
+        seq = [tags[i] for i in rng.integers(0, len(tags), int(rng.integers(1, 10)))]
+        assert conlleval_chunks(seq) == get_entities(seq), seq
+
+
 def test_strict_mode_differs_and_needs_a_scheme():
     gold = [["B-PER", "I-PER", "O"]]
     pred = [["I-PER", "I-PER", "O"]]  # IOB1-style start: conlleval counts it as correct
