@@ -34,6 +34,7 @@ include: "rules/select.smk"
 include: "rules/lms.smk"
 include: "rules/translate.smk"
 include: "rules/report.smk"
+include: "rules/comparison.smk"
 
 
 rule all:

@@ -1,6 +1,7 @@
 # Shared helpers: the resolved experiment plan and the paths rules ask for.
 import re
 
+from xlt.analysis.comparison import study_of as comparison_study
 from xlt.plan import ConfigError, Plan, parse_hp
 from xlt.translate import FRAME_DATASET, FileConfig
 from xlt.world import DATASETS as SYNTH_DATASETS
@@ -128,11 +129,39 @@ def weights_output(path):
     return {"weights": directory(path)} if config["finetune"]["keep_weights"] else {}
 
 
+def lms_tasks():
+    """The tasks of the LMS study (``lms.tasks``; every task when not given)."""
+    return list(config.get("lms", {}).get("tasks", list(PLAN.tasks)))
+
+
+def comparison_inputs(wildcards):
+    """Inputs of the comparison job (rules/comparison.smk): the task's pool and, where LMS
+    runs on the task, the LMS study's repeated runs (Table 7's document); no weights."""
+    out = {
+        "table": f"results/pools/{wildcards.task}.parquet",
+        "arrays": f"results/pools/{wildcards.task}.npz",
+    }
+    if wildcards.task in lms_tasks():
+        out["runs"] = f"results/selection/{wildcards.task}/lms_runs.json"
+    return out
+
+
+def comparison_lms(wildcards):
+    """The lms: settings the comparison's LMS rows depend on (those of Table 7: scorer,
+    baselines, runs) where LMS runs on the task, else nothing (an lms: change re-runs no other
+    task's comparison)."""
+    from xlt.select.lms import params_for
+
+    if wildcards.task not in lms_tasks():
+        return {}
+    section = {k: v for k, v in config.get("lms", {}).items() if k != "tasks"}
+    return params_for(section, "scorer", "baselines", "runs")
+
+
 def all_outputs():
     from xlt.select.experiments import study_outputs
 
-    lms_tasks = config.get("lms", {}).get("tasks", list(PLAN.tasks))
-    out = study_outputs(lms_tasks) + translate_outputs()
+    out = study_outputs(lms_tasks()) + translate_outputs()
     out += (
         PLAN.interpolation.outputs() if PLAN.interpolation else []
     )  # rules/interpolation.smk
@@ -140,6 +169,9 @@ def all_outputs():
     out += PLAN.iwda.outputs() if PLAN.iwda else []  # rules/iwda.smk
     for name, task in PLAN.tasks.items():
         out += [
+            f"results/tables/comparison_{name}.csv",  # rules/comparison.smk
+            f"results/tables/comparison_{name}.md",
+            f"results/figures/comparison_{name}.png",
             f"results/tables/zero_shot_{name}.csv",
             f"results/tables/zero_shot_{name}.md",
             f"results/figures/scores_{name}.png",

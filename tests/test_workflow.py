@@ -121,14 +121,14 @@ def test_changing_one_grid_value_reruns_only_affected_jobs(run, tmp_path):
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(run, "all", config=changed)
     assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1,
-                    "table_adaptation": 1, "all": 1}  # fmt: skip
+                    "table_adaptation": 1, "comparison": 1, "all": 1}  # fmt: skip
     # the warm-start settings re-run the MTL-WS candidate only
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     cfg["adapt"]["mtl_ws"]["Z"] = 3
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(run, "all", config=changed)
     assert jobs == {"finetune": 1, "pool": 1, "table_zero_shot": 1, "figure_scores": 1,
-                    "table_adaptation": 1, "all": 1}  # fmt: skip
+                    "table_adaptation": 1, "comparison": 1, "all": 1}  # fmt: skip
 
 
 def test_one_table_builds_only_what_it_needs(tmp_path):
@@ -147,6 +147,8 @@ def test_report_renders(run):
     snakemake(run, "--report", "results/report.html")
     html = (run / "results/report.html").read_text(errors="replace")
     assert "zero_shot_ner.csv" in html and "scores_sentiment.png" in html
+    # the front page leads with the comparison, whose category sorts first in the menu
+    assert "comparison_ner.csv" in html and "All methods compared" in html
 
 
 def test_paper_scale_dry_run_is_offline():
@@ -419,4 +421,43 @@ def test_iwda_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
     (run / "results/tables/iwda_sentiment.csv").unlink()
     assert planned_jobs(run, "all") == {"iwda_report": 1, "all": 1}
     snakemake(run, "results/tables/iwda_sentiment.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}
+
+
+# --- all methods compared (rules/comparison.smk: every task, from its pool and LMS runs) --------
+def test_comparison_puts_every_method_side_by_side_and_reruns_alone(run):
+    sent = pd.read_csv(run / "results/tables/comparison_sentiment.csv")
+    assert list(sent.columns[:3]) == ["method", "family", "resources"]
+    assert {"de", "zh", "af", "de_sd", "avg", "avg_sd", "targets", "seeds", "paired_with", "delta", "n", "p"} <= set(sent.columns)  # fmt: skip
+    res = dict(zip(sent["method"], sent["resources"], strict=True))
+    assert sent["method"].iloc[0] == "Zero-shot (En-Dev)" and res["Zero-shot (En-Dev)"] == "none"
+    # zero-shot, MetaXL's 8 settings on af, IWDA's 7 models on zh and the supervised upper bound
+    assert len(sent) == 1 + 8 + 7 + 1 and sent["method"].iloc[-1] == "Supervised in-language (upper bound)"  # fmt: skip
+    assert res["MetaXL (en 60, RTN layer 1)"] == res["Few-shot: target only"] == "20 labelled target examples"  # fmt: skip
+    assert res["IWDA"] == res["Self-training (ST)"] == "unlabelled target text"
+    assert res["Supervised in-language (upper bound)"] == "full target training set"
+    mx = sent[sent["family"] == "few-shot"]
+    assert (mx["targets"] == 1).all() and mx["af"].between(0, 100).all() and mx["de"].isna().all()
+    # not trained on sentiment: absent, not zero
+    assert not sent["method"].str.contains("LMS|Pivot-Dev|Translate-train").any()
+    ner = pd.read_csv(run / "results/tables/comparison_ner.csv")
+    assert list(ner["method"]) == ["Zero-shot (En-Dev)", "Zero-shot (En-Dev, LMS meta-test)",
+                                   "Zero-shot (Pivot-Dev)", "Zero-shot (LMS)", "Zero-shot (10-Target)"]  # fmt: skip
+    assert list(ner["seeds"]) == [8, 2, 2, 2, 2]  # seeds; the LMS rules: the 2 scorer runs
+    lms = ner.set_index("method").loc["Zero-shot (LMS)"]
+    assert lms["paired_with"] == "Zero-shot (En-Dev, LMS meta-test)" and lms["n"] == 4
+    assert ner.set_index("method").loc["Zero-shot (10-Target)", "resources"] == "10 labelled target examples"  # fmt: skip
+    pos = pd.read_csv(run / "results/tables/comparison_pos.csv")
+    assert list(pos["method"]) == ["Zero-shot (En-Dev)", "Translate-train: TO", "Translate-train: MTL-WS"]  # fmt: skip
+    assert list(pos["resources"]) == ["none", "machine translation", "machine translation"]
+    assert list(pos["targets"]) == [2, 1, 1] and list(pos["n"].fillna(0)) == [0, 1, 1]
+    md = (run / "results/tables/comparison_pos.md").read_text()
+    assert md.startswith("### All methods compared: pos") and "| n/a |" in md  # one seed: no test
+    for task in ("ner", "pos", "sentiment"):
+        assert (run / f"results/figures/comparison_{task}.png").stat().st_size > 5000
+    # regenerating the comparison re-runs no training job, only itself
+    assert planned_jobs(run, "all", "--forcerun", "comparison") == {"comparison": 3, "all": 1}
+    (run / "results/tables/comparison_ner.csv").unlink()
+    assert planned_jobs(run, "all") == {"comparison": 1, "all": 1}
+    snakemake(run, "results/tables/comparison_ner.csv", "--cores", "1")
     assert planned_jobs(run, "all") == {}

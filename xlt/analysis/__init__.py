@@ -5,4 +5,6 @@ models, their geometry, representation shift, and the tables and figures made fr
 - :mod:`xlt.analysis.interpolation`: θ_bi + α₁ δ_src + α₂ δ_tgt built in place and scored
 - :mod:`xlt.analysis.interpolation_report`: tables and figures of the interpolation study
 - :mod:`xlt.analysis.shift`: representation shift between languages (Hausdorff distance, PCA)
+- :mod:`xlt.analysis.comparison`: every method of a task side by side (one protocol, from the
+  pool and the LMS runs), with the target resources each used and a paired test
 """

@@ -315,9 +315,10 @@ def z_test(diffs: Sequence[float]) -> tuple[float, float, float]:
     return z, float(stats.norm.sf(z)), p_t
 
 
-def runs_table(pool: Pool, runs: Mapping, cfg: LMSConfig) -> pd.DataFrame:
-    """Table 7 (long form): per group, target and selector: mean, sd over runs; for LMS and
-    Pivot-Dev the z-test (and t-test) of the per-run difference to En-Dev."""
+def runs_records(pool: Pool, runs: Mapping, cfg: LMSConfig) -> pd.DataFrame:
+    """Per run, group and target: the test score of each selector's pick (columns of
+    :func:`evaluate_group`, plus ``run``), from the repeated runs' document (Table 7's input;
+    the cross-method comparison reads it too)."""
     ev = _Eval(pool, runs["source"])
     pivots = task_pivots(cfg.pivots, pool.langs, runs["source"])
     per_run = []
@@ -325,7 +326,13 @@ def runs_table(pool: Pool, runs: Mapping, cfg: LMSConfig) -> pd.DataFrame:
         for g in _load_groups(run).values():
             for row in evaluate_group(ev, g, cfg, runs["targets"], pivots):
                 per_run.append({**row, "run": run["run"]})
-    df = pd.DataFrame(per_run)
+    return pd.DataFrame(per_run)
+
+
+def runs_table(pool: Pool, runs: Mapping, cfg: LMSConfig) -> pd.DataFrame:
+    """Table 7 (long form): per group, target and selector: mean, sd over runs; for LMS and
+    Pivot-Dev the z-test (and t-test) of the per-run difference to En-Dev."""
+    df = runs_records(pool, runs, cfg)
     out = []
     for (method, target), sub in df.groupby(["method", "target"], sort=False):
         for sel in SELECTORS:

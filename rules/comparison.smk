@@ -1,0 +1,36 @@
+# Every line of work side by side, per task (xlt.analysis.comparison): one row per method that the
+# run trained (zero-shot with En-Dev, the LMS study's selection rules, translate-train, MetaXL's
+# grid, IWDA and its supervised upper bound), mean ± sd over seeds per target, the target-language
+# resources each used, and a paired t-test against zero-shot En-Dev. It reads the task's pool and,
+# where LMS ran on the task, the LMS study's repeated runs: never a candidate's weights, so
+# rebuilding it re-runs no training job. Its report category sorts first in the report's menu.
+
+
+rule comparison:
+    input:
+        unpack(comparison_inputs),
+    output:
+        csv=report(
+            "results/tables/comparison_{task}.csv",
+            caption="../report/comparison.rst",
+            category="All methods compared",
+            subcategory="{task}",
+            labels={"task": "{task}", "type": "table (csv)"},
+        ),
+        md="results/tables/comparison_{task}.md",
+        figure=report(
+            "results/figures/comparison_{task}.png",
+            caption="../report/comparison_figure.rst",
+            category="All methods compared",
+            subcategory="{task}",
+            labels={"task": "{task}", "type": "figure"},
+        ),
+    log:
+        "logs/tables/comparison_{task}.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        study=lambda wc: canonical(comparison_study(PLAN, wc.task)),
+        lms=comparison_lms,
+    script:
+        "../workflow_scripts/comparison.py"
