@@ -1,10 +1,12 @@
-# IWDA (seed 004, Xian, Ji & Zhao; methods.md §5), when the config has an `iwda:` section. Per task,
-# target and seed, one job trains zero-shot (stage 1) and the supervised upper bound, then each
+# IWDA (seed 004, Xian, Ji & Zhao; methods.md §5), when the config has an `iwda:` section. Per task
+# and target, one job runs every seed in turn (one process start and one set of imports for all;
+# iwda.job_per_seed: one job per seed):
+# per seed, it trains zero-shot (stage 1) and the supervised upper bound, then each
 # configured variant (alignment without weights, IWDA, oracle, self-training, IWDA + ST, IWDA + KD)
 # from copies of the stage-1 model through the one training loop (xlt.methods.iwda); only the text
 # of the target's unlabelled split reaches them. Every candidate lands in the task's pool; the job
 # also writes its analysis document (label-shift estimates, conditional feature shift per model,
-# the re-sampled-prior study). One job per task builds the tables and the figure from those
+# the re-sampled-prior study) per seed. One job per task builds the tables and the figure from those
 # documents alone (xlt.analysis.iwda_report).
 from xlt.methods.iwda_settings import NO_STUDY as NO_IWDA
 
@@ -19,16 +21,18 @@ rule iwda:
     output:
         **IW.job_outputs(),
     log:
-        "logs/iwda/{task}/{target}/seed{seed}.log",
+        IW.job_path("logs/iwda/{task}/{target}", ".log"),
     benchmark:
-        "benchmarks/iwda/{task}/{target}/seed{seed}.tsv"
+        IW.job_path("benchmarks/iwda/{task}/{target}", ".tsv")
     wildcard_constraints:
         target="[a-z]{2,3}",
     conda:
         "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
     params:
-        cfg=lambda wc: canonical(IW.job_params(PLAN, wc.task, wc.target, int(wc.seed))),
+        cells=lambda wc: canonical(
+            IW.job_params(PLAN, wc.task, wc.target, wc.get("seed"))
+        ),
         evals=eval_files,
     script:
         "../workflow_scripts/iwda.py"

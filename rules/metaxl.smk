@@ -9,10 +9,11 @@ from xlt.methods.metaxl_settings import NO_STUDY as NO_METAXL
 MX = PLAN.metaxl or NO_METAXL
 
 
-# One job per (task, few-shot target, seed) trains every setting of that cell in turn (target-only,
-# JT and MetaXL at each source size and RTN placement; a few seconds each on the tiny encoder, so
-# one process saves the start-up of many); a second job per cell trains the settings with the
-# target's related language as the source (metaxl.related). Each setting writes its own record.
+# One job per (task, few-shot target) trains every setting of that cell for every seed in turn
+# (target-only, JT and MetaXL at each source size and RTN placement; a few seconds each on the tiny
+# encoder, so one process saves the start-up of many; metaxl.job_per_seed: one job per seed); a
+# second job per cell trains the settings with the target's related language as the source
+# (metaxl.related). Each setting and seed writes its own record.
 rule metaxl:
     input:
         unpack(lambda wc: MX.job_train_files(PLAN, wc.task, wc.target, False)),
@@ -23,9 +24,9 @@ rule metaxl:
             False, directory if config["finetune"]["keep_weights"] else None
         ),
     log:
-        "logs/metaxl/{task}/{target}/seed{seed}.log",
+        MX.job_path("logs/metaxl/{task}/{target}", ".log"),
     benchmark:
-        "benchmarks/metaxl/{task}/{target}/seed{seed}.tsv"
+        MX.job_path("benchmarks/metaxl/{task}/{target}", ".tsv")
     wildcard_constraints:
         target="[a-z]{2,3}",
     priority: 1
@@ -34,7 +35,7 @@ rule metaxl:
     threads: config["finetune"]["threads"]
     params:
         jobs=lambda wc: canonical(
-            MX.job_params(PLAN, wc.task, wc.target, False, int(wc.seed))
+            MX.job_params(PLAN, wc.task, wc.target, False, wc.get("seed"))
         ),
         evals=eval_files,
     script:
@@ -51,15 +52,15 @@ use rule metaxl as metaxl_related with:
             True, directory if config["finetune"]["keep_weights"] else None
         ),
     log:
-        "logs/metaxl/{task}/{target}/related-{related}/seed{seed}.log",
+        MX.job_path("logs/metaxl/{task}/{target}/related-{related}", ".log"),
     benchmark:
-        "benchmarks/metaxl/{task}/{target}/related-{related}/seed{seed}.tsv"
+        MX.job_path("benchmarks/metaxl/{task}/{target}/related-{related}", ".tsv")
     wildcard_constraints:
         target="[a-z]{2,3}",
         related=one_of(sorted(set(MX.related.values()))),
     params:
         jobs=lambda wc: canonical(
-            MX.job_params(PLAN, wc.task, wc.target, True, int(wc.seed))
+            MX.job_params(PLAN, wc.task, wc.target, True, wc.get("seed"))
         ),
         evals=eval_files,
 

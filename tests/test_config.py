@@ -269,17 +269,34 @@ def test_metaxl_grid_names_every_setting_once():
         "mx.af.jt.de60",
         "mx.af.metaxl.de60.L1",
     ]
-    # one job per (task, target, seed) with the English source, one with the related source: the
-    # rules' output patterns, the job's settings and its training files line up setting by setting
-    main, rel = (mx.job_params(plan, "sentiment", "af", r, 1) for r in (False, True))
+    # one job per (task, target) for every seed with the English source, one with the related
+    # source: the rules' output patterns, the job's settings and its training files line up
+    # setting by setting
+    main, rel = (mx.job_params(plan, "sentiment", "af", r) for r in (False, True))
     assert [j["cfg"]["method"] for j in main + rel] == names
     outs = mx.job_outputs(False)
-    assert len(outs) == 4 * 6 and outs["s5_representations"] == (
-        "results/candidates/{task}/mx.{target}.metaxl.en60.L0/lr0.003-ep2-bs16/seed{seed}/"
+    assert len(outs) == 4 * 6 and outs["seed1_s5_representations"] == (
+        "results/candidates/{task}/mx.{target}.metaxl.en60.L0/lr0.003-ep2-bs16/seed1/"
         "representations.npz"
     )
-    assert mx.job_outputs(True)["s0_metrics"].startswith("results/candidates/{task}/mx.{target}.jt.{related}60/")  # fmt: skip
-    assert main[5]["outputs"] == "s5_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")
+    assert mx.job_outputs(True)["seed1_s0_metrics"].startswith("results/candidates/{task}/mx.{target}.jt.{related}60/")  # fmt: skip
+    assert main[5]["outputs"] == "seed1_s5_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")  # fmt: skip
+    # with three seeds: seed-major, every output key once, each job entry's prefix among them
+    three = Plan(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3]))).metaxl
+    jobs, outs = three.job_params(plan, "sentiment", "af", False), three.job_outputs(False)
+    assert [(j["cfg"]["seed"], j["outputs"]) for j in jobs[5:7]] == [(1, "seed1_s5_"), (2, "seed2_s0_")]  # fmt: skip
+    assert len(outs) == 3 * 4 * 6 and {k[: -len("metrics")] for k in outs if k.endswith("metrics")} == {j["outputs"] for j in jobs}  # fmt: skip
+    assert (
+        three.job_path("logs/metaxl/{task}/{target}", ".log") == "logs/metaxl/{task}/{target}.log"
+    )
+    # job_per_seed (a cluster): one job per seed, the seed a wildcard of its paths
+    per = Plan(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3], job_per_seed=True))).metaxl
+    assert per.job_outputs(False)["seed_s5_representations"].endswith("/seed{seed}/representations.npz")  # fmt: skip
+    assert [(j["cfg"]["seed"], j["outputs"]) for j in per.job_params(plan, "sentiment", "af", False, "2")][:2] == [(2, "seed_s0_"), (2, "seed_s1_")]  # fmt: skip
+    assert (
+        per.job_path("logs/metaxl/{task}/{target}", ".log")
+        == "logs/metaxl/{task}/{target}/seed{seed}.log"
+    )
     assert mx.job_train_files(plan, "sentiment", "af", True) == {
         "target": "results/data/synth-sentiment/af/train.jsonl",
         "source_de": "results/data/synth-sentiment/de/train.jsonl",
@@ -326,6 +343,7 @@ def test_metaxl_grid_names_every_setting_once():
             ("metaxl.tasks.nope", "unknown task"),
         ),  # fmt: skip
         (lambda m: m.update(lr_meta=1e-3), ("lr_meta",)),
+        (lambda m: m.update(job_per_seed=1), ("metaxl.job_per_seed", "1", "boolean")),
     ],
 )
 def test_bad_metaxl_settings_stop_before_any_job(edit, parts):
@@ -353,6 +371,10 @@ def test_metaxl_tasks_share_one_source():
         ),  # fmt: skip
         (lambda s: s.update(variants=["iwda-kd"]), ("iwda.variants", "add iwda")),
         (
+            lambda s: s.update(job_per_seed="yes"),
+            ("iwda.job_per_seed", "'yes'", "boolean"),
+        ),
+        (
             lambda s: s.update(tasks={"sentiment": {"targets": ["ru"]}}),
             ("iwda.tasks.sentiment.targets", "'ru'"),
         ),  # fmt: skip
@@ -371,17 +393,24 @@ def test_iwda_grid_paths_and_params():
     # every variant is a candidate of the task's pool, per seed
     names = {c.method for c in plan.candidates("sentiment")}
     assert set(iw.methods("zh")) <= names
+    # one job per (task, target) runs every seed: its outputs, per seed, under the seed's prefix
     out = iw.job_outputs()
-    assert out["v3_metrics"] == "results/candidates/{task}/iw.{target}.iwda/lr0.003-ep1-bs16/seed{seed}/metrics.json"  # fmt: skip
-    assert out["analysis"] == "results/iwda/{task}/{target}/seed{seed}.json"
+    assert out["seed1_v3_metrics"] == "results/candidates/{task}/iw.{target}.iwda/lr0.003-ep1-bs16/seed1/metrics.json"  # fmt: skip
+    assert out["seed1_analysis"] == "results/iwda/{task}/{target}/seed1.json"
+    assert len(out) == len(iw.seeds) * (1 + 3 * len(iw.methods("zh")))
+    per = Plan(checked(lambda c: c["iwda"].update(job_per_seed=True))).iwda
+    assert per.job_outputs()["seed_analysis"] == "results/iwda/{task}/{target}/seed{seed}.json"
+    assert [(c["cfg"]["base"]["seed"], c["outputs"]) for c in per.job_params(plan, "sentiment", "zh", "3")] == [(3, "seed_")]  # fmt: skip
     # the unlabelled data is the target's train split (default), the upper bound trains on it too
     assert iw.train_files(plan, "sentiment", "zh") == {
         "source": "results/data/synth-sentiment/en/train.jsonl",
         "target": "results/data/synth-sentiment/zh/train.jsonl",
         "unlabelled": "results/data/synth-sentiment/zh/train.jsonl",
     }
-    p = iw.job_params(plan, "sentiment", "zh", 1)
+    cells = iw.job_params(plan, "sentiment", "zh")
+    assert [c["outputs"] for c in cells] == [f"seed{s}_" for s in iw.seeds]
+    p = cells[0]["cfg"]
     assert p["base"]["lr"] == 3e-3 and p["stage2"] == {"epochs": 1, "critic_hidden": 32}
     assert "threads" not in p["base"] and "keep_weights" not in p["base"]
     with pytest.raises(ConfigError, match="not an IWDA target"):
-        iw.job_params(plan, "sentiment", "de", 1)
+        iw.job_params(plan, "sentiment", "de")

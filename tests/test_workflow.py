@@ -155,8 +155,9 @@ def test_paper_scale_dry_run_is_offline():
     jobs = planned_jobs(REPO, "all", config=REPO / "configs" / "paper.yaml")
     assert jobs["finetune"] >= 240 * 4
     assert jobs["fetch_encoder"] == 2 and "generate_world" not in jobs
-    # MetaXL on WikiANN's 8 low-resource languages, mBERT and XLM-R: per target and seed,
-    # one job per (task, target, seed) for the English-source settings, one for the related source
+    # MetaXL on WikiANN's 8 low-resource languages, mBERT and XLM-R: with job_per_seed (the
+    # cluster's setting), one job per (task, target, seed) for the English-source settings, one
+    # for the related source
     assert jobs["metaxl"] == jobs["metaxl_related"] == 2 * 8 * 3 and jobs["metaxl_tables"] == 2
 
 

@@ -1,15 +1,17 @@
-"""Rule iwda: one (task, target, seed) of the IWDA study: every variant's candidate record and the
-job's analysis document."""
+"""Rule iwda: one (task, target) of the IWDA study, every seed in turn: each seed's variant
+candidate records and its analysis document."""
 
 from xlt.methods.iwda import run_iwda_cell
 from xlt.runtime import job
 
 with job(snakemake.log[0], snakemake.threads):
-    inp = snakemake.input
-    run_iwda_cell(
-        snakemake.params.cfg,
-        inp.encoder,
-        {role: getattr(inp, role) for role in ("source", "target", "unlabelled")},
-        snakemake.params.evals,
-        dict(snakemake.output.items()),
-    )
+    inp, outputs = snakemake.input, dict(snakemake.output.items())
+    for cell in snakemake.params.cells:
+        prefix = cell["outputs"]
+        run_iwda_cell(
+            cell["cfg"],
+            inp.encoder,
+            {role: getattr(inp, role) for role in ("source", "target", "unlabelled")},
+            snakemake.params.evals,
+            {k[len(prefix) :]: v for k, v in outputs.items() if k.startswith(prefix)},
+        )

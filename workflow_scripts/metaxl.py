@@ -1,4 +1,4 @@
-"""Rules metaxl_{task}_{target}: every setting of one few-shot cell and seed, in turn, each
+"""Rules metaxl and metaxl_related: every setting of one few-shot cell, for every seed in turn, each
 scored on every language of the task (its own candidate record)."""
 
 from xlt.methods.metaxl import run_metaxl_candidate

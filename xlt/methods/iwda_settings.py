@@ -4,7 +4,7 @@
 :class:`IWDASettings`; an invalid value raises :class:`~xlt.plan.ConfigError` naming the key and
 the fix, so the workflow stops before any job runs.
 
-Per task, target and seed, one job (rules/iwda.smk) trains, from the same encoder:
+Per task and target, one job (rules/iwda.smk) trains, for each seed in turn, from the same encoder:
 
 - ``zero-shot``: stage 1, fine-tuned on the labelled source (every other variant but
   ``supervised`` starts from a copy of it);
@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from . import SeedJobs
 
 if TYPE_CHECKING:
     from ..plan import Candidate, Plan
@@ -49,12 +51,13 @@ DEFAULTS: dict[str, Any] = {
     "self_train": {},
     "distill": {},
     "shift": {},
+    "job_per_seed": False,
 }
 SHIFT_DEFAULTS = {"subsets": 50, "size": 100, "concentration": 1.0}
 
 
 @dataclass(frozen=True)
-class IWDASettings:
+class IWDASettings(SeedJobs):
     tasks: Mapping[str, tuple[str, ...]]  # task -> targets with unlabelled data
     unlabelled: str  # the split of each target whose text is the unlabelled data
     variants: tuple[str, ...]
@@ -66,6 +69,7 @@ class IWDASettings:
     self_train: Mapping[str, Any] = field(default_factory=dict)  # SelfTrainConfig
     distill: Mapping[str, Any] = field(default_factory=dict)  # DistillConfig (+ lr, epochs)
     shift: Mapping[str, Any] = field(default_factory=lambda: dict(SHIFT_DEFAULTS))
+    job_per_seed: bool = False  # SeedJobs: one job per seed instead of one for all seeds
 
     def methods(self, target: str) -> list[str]:
         """Candidate method names of one target, in training order."""
@@ -95,18 +99,21 @@ class IWDASettings:
 
     # --- what the rules ask for (rules/iwda.smk) ----------------------------------------------
     def job_outputs(self) -> dict[str, str]:
-        """Named outputs of the job of one (task, target, seed), with ``{task}``, ``{target}`` and
-        ``{seed}`` left as wildcards: per variant ``i``, ``v{i}_metrics`` … ``v{i}_features``, and
-        ``analysis`` (the job's JSON: label-shift estimates, feature shift per model, the
-        re-sampled-prior study of the zero-shot model)."""
+        """Named outputs of the job of one (task, target), for every seed of the study or, with
+        ``job_per_seed``, one seed (:class:`~xlt.methods.SeedJobs`), with ``{task}`` and
+        ``{target}`` (and ``{seed}``) left as wildcards: per seed and variant ``i``,
+        ``{prefix}v{i}_metrics`` … ``{prefix}v{i}_features``, and ``{prefix}analysis`` (that
+        seed's JSON: label-shift estimates, feature shift per model, the re-sampled-prior study
+        of the zero-shot model)."""
         from ..plan import hp_name
 
         hp = hp_name(self.lr, self.epochs, self.batch_size)
         out: dict[str, str] = {}
-        for i, method in enumerate(self.methods("{target}")):
-            d = f"results/candidates/{{task}}/{method}/{hp}/seed{{seed}}"
-            out |= {f"v{i}_{k}": f"{d}/{f}" for k, f in CANDIDATE_FILES.items()}
-        out["analysis"] = "results/iwda/{task}/{target}/seed{seed}.json"
+        for prefix, seed in self.job_seeds():
+            for i, method in enumerate(self.methods("{target}")):
+                d = f"results/candidates/{{task}}/{method}/{hp}/seed{seed}"
+                out |= {f"{prefix}v{i}_{k}": f"{d}/{f}" for k, f in CANDIDATE_FILES.items()}
+            out[f"{prefix}analysis"] = f"results/iwda/{{task}}/{{target}}/seed{seed}.json"
         return out
 
     def train_files(self, plan: Plan, task: str, target: str) -> dict[str, str]:
@@ -126,8 +133,10 @@ class IWDASettings:
             for seed in self.seeds
         ]
 
-    def job_params(self, plan: Plan, task: str, target: str, seed: int) -> dict[str, Any]:
-        """Settings of one job (xlt.methods.iwda.run_iwda_cell)."""
+    def job_params(self, plan: Plan, task: str, target: str, seed=None) -> list[dict[str, Any]]:
+        """Per seed of one job, in turn: the settings of one cell (xlt.methods.iwda.run_iwda_cell)
+        and the prefix of its outputs in :meth:`job_outputs` (``seed``: the job's ``{seed}``
+        wildcard with ``job_per_seed``)."""
         if target not in self.targets(task):
             from ..plan import ConfigError
 
@@ -135,6 +144,13 @@ class IWDASettings:
                 f"iwda: {target!r} is not an IWDA target of task {task!r} "
                 f"(iwda.tasks.{task}.targets is {list(self.targets(task))})"
             )
+        return [
+            {"cfg": self.cell_params(plan, task, target, seed), "outputs": prefix}
+            for prefix, seed in self.job_seeds(seed)
+        ]
+
+    def cell_params(self, plan: Plan, task: str, target: str, seed: int) -> dict[str, Any]:
+        """Settings of one (task, target, seed) cell (xlt.methods.iwda.run_iwda_cell)."""
         base = plan.candidate_params(task, seed, lr=self.lr, epochs=self.epochs, batch_size=self.batch_size)  # fmt: skip
         return {
             "base": base,
@@ -232,6 +248,7 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
         stage2=stage2,
         self_train=dict(cfg["self_train"] or {}),
         distill=dict(cfg["distill"] or {}),
+        job_per_seed=bool(cfg["job_per_seed"]),  # a boolean (schema)
         shift=shift,
     )
 

@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import SeedJobs
+
 if TYPE_CHECKING:
     from ..plan import Candidate, Plan
 
@@ -56,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "target_batch_size": None,
     "represent": 500,
     "joint": False,
+    "job_per_seed": False,
 }
 
 
@@ -85,7 +88,7 @@ class Setting:
 
 
 @dataclass(frozen=True)
-class MetaXLSettings:
+class MetaXLSettings(SeedJobs):
     tasks: Mapping[str, tuple[str, ...]]  # task -> few-shot target languages
     source: str  # the source language every task of the study shares
     related: Mapping[str, str]  # target -> related source language
@@ -104,6 +107,7 @@ class MetaXLSettings:
     target_batch_size: int | None
     represent: int
     joint: bool = False  # also MetaXL as the authors' code trains it (metaxl-joint)
+    job_per_seed: bool = False  # SeedJobs: one job per seed instead of one for all seeds
 
     # --- the grid -----------------------------------------------------------------------------
     def cell(self, target: str, related: str | None = None) -> list[Setting]:
@@ -180,20 +184,22 @@ class MetaXLSettings:
         return out
 
     def job_outputs(self, related: bool, weights=None) -> dict[str, Any]:
-        """Named outputs of the rule that trains one (task, target, seed) cell (``related``: the
-        related-source part), with ``{task}``, ``{target}``, ``{related}`` and ``{seed}`` left as
-        wildcards: per setting ``i``, ``s{i}_metrics``, ``s{i}_predictions``, ``s{i}_features``,
-        ``s{i}_representations`` (and ``s{i}_weights``, wrapped by ``weights`` — Snakemake's
-        ``directory`` — when given)."""
+        """Named outputs of the rule that trains one (task, target) cell (``related``: the
+        related-source part), for every seed of the study or, with ``job_per_seed``, one seed
+        (:class:`~xlt.methods.SeedJobs`), with ``{task}``, ``{target}``, ``{related}`` (and
+        ``{seed}``) left as wildcards: per seed and setting ``i``, ``{prefix}s{i}_metrics``,
+        ``…_predictions``, ``…_features``, ``…_representations`` (and ``…_weights``, wrapped by
+        ``weights`` — Snakemake's ``directory`` — when given)."""
         from ..plan import hp_name
 
         hp = hp_name(self.lr, self.epochs, self.batch_size)
         out: dict[str, Any] = {}
-        for i, s in enumerate(self.part("{target}", "{related}" if related else None)):
-            d = f"results/candidates/{{task}}/{s.name}/{hp}/seed{{seed}}"
-            out |= {f"s{i}_{k}": f"{d}/{f}" for k, f in CANDIDATE_FILES.items()}
-            if weights is not None:
-                out[f"s{i}_weights"] = weights(f"{d}/model")
+        for prefix, seed in self.job_seeds():
+            for i, s in enumerate(self.part("{target}", "{related}" if related else None)):
+                d = f"results/candidates/{{task}}/{s.name}/{hp}/seed{seed}"
+                out |= {f"{prefix}s{i}_{k}": f"{d}/{f}" for k, f in CANDIDATE_FILES.items()}
+                if weights is not None:
+                    out[f"{prefix}s{i}_weights"] = weights(f"{d}/model")
         return out
 
     def job_train_files(self, plan: Plan, task: str, target: str, related: bool) -> dict[str, str]:
@@ -204,16 +210,18 @@ class MetaXLSettings:
                 out[role if role == "target" else f"source_{s.source}"] = path
         return out
 
-    def job_params(self, plan: Plan, task: str, target: str, related: bool, seed: int) -> list:
-        """Per setting of a job, in the order of :meth:`job_outputs`: its candidate settings
-        (``cfg``), its training files and the prefix of its outputs."""
+    def job_params(self, plan: Plan, task: str, target: str, related: bool, seed=None) -> list:
+        """Per seed and setting of a job, in the order of :meth:`job_outputs`: its candidate
+        settings (``cfg``), its training files and the prefix of its outputs (``seed``: the
+        job's ``{seed}`` wildcard with ``job_per_seed``)."""
         settings = self.part(target, self.related[target] if related else None)
         return [
             {
                 "cfg": self.params(plan, task, s.name, seed),
                 "train": self.train_files(plan, task, s.name),
-                "outputs": f"s{i}_",
+                "outputs": f"{prefix}s{i}_",
             }
+            for prefix, seed in self.job_seeds(seed)
             for i, s in enumerate(settings)
         ]
 
@@ -400,6 +408,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
         target_batch_size=cfg["target_batch_size"],
         represent=_positive_int(cfg["represent"], "metaxl.represent"),
         joint=bool(cfg["joint"]),
+        job_per_seed=bool(cfg["job_per_seed"]),  # a boolean (schema)
     )
 
 
