@@ -26,6 +26,7 @@ rule iwda:
         IW.job_path("benchmarks/iwda/{task}/{target}", ".tsv")
     wildcard_constraints:
         target="[a-z]{2,3}",
+    priority: 2  # the longest jobs of a default run: started first, they do not end it alone
     conda:
         "../envs/torch.yaml"
     threads: config["finetune"]["threads"]
