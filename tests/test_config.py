@@ -84,9 +84,11 @@ def test_real_encoder_configs_plan_their_studies():
     cfg, p = plan("real-e5-metaxl.yaml")
     mx = p.metaxl
     assert mx.tasks == {"ner_wikiann": ("de", "es", "nl", "ru")} and mx.n == 100
-    # per target: target-only, JT and MetaXL with 500 English sentences, RTN after layer 12
+    # per target: target-only, JT, MetaXL and MetaXL (joint) with 500 English sentences, RTN
+    # after layer 12
     assert sorted(c.method for c in mx.candidates(p, "ner_wikiann") if ".de." in c.method) == [
         "mx.de.jt.en500",
+        "mx.de.metaxl-joint.en500.L12",
         "mx.de.metaxl.en500.L12",
         "mx.de.target-only",
     ]
