@@ -33,6 +33,19 @@ def reduced_config(tmp_path: Path) -> Path:
         task["grid"] = {"lr": [1e-3], "epochs": [1], "seeds": [1], "batch_size": 16}
     cfg["tasks"]["pos_ud"]["grid"]["seeds"] = [1, 2, 3, 4]  # enough for the LMS study
     cfg["lms"].update(hidden=16, epochs=1, batch_sizes=[4], lrs=[1e-3], runs=2, n_draws=2, nmodels=[2])  # fmt: skip
+    # IWDA on SIB-200, whose config declares no label set (the job infers it), German training
+    # text as the unlabelled data
+    cfg["datasets"]["sib200"]["languages"]["de"] = ["train", "dev", "test"]
+    cfg["iwda"] = {
+        "tasks": {"topic_sib200": {"targets": ["de"]}},
+        "variants": ["iwda"],
+        "seeds": [1],
+        "lr": 1e-3,
+        "epochs": 1,
+        "batch_size": 16,
+        "stage2": {"epochs": 1, "critic_hidden": 16},
+        "shift": {"subsets": 3, "size": 20},
+    }
     path = tmp_path / "real-reduced.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -59,6 +72,10 @@ def test_reduced_real_local_study_runs_end_to_end(tmp_path):
     lms = pd.read_csv(tmp_path / "results/tables/lms_pos_ud.csv")
     assert set(lms["target"]) >= {"de", "es", "nl", "zh"} and lms["LMS"].notna().all()
     assert (tmp_path / "results/figures/lms_kde_pos_ud.png").exists()
+    iwda = pd.read_csv(tmp_path / "results/tables/iwda_topic_sib200.csv")
+    assert {"Zero-shot", "IWDA"} <= set(iwda["method"]) and iwda["de"].notna().all()
+    rec = json.loads((tmp_path / "results/candidates/topic_sib200/iw.de.iwda/lr0.001-ep1-bs16/seed1/metrics.json").read_text())  # fmt: skip
+    assert len(rec["config"]["labels"]) == 7  # SIB-200's seven topics, inferred
     prov = json.loads((tmp_path / "results/data/conll2002/nl/test.provenance.json").read_text())
     assert prov["source"] == "file" and prov["n_read"] == 5195 and prov["n_written"] == 40
     assert prov["label_map"] == {"B-MISC": "O", "I-MISC": "O"}

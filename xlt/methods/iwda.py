@@ -568,6 +568,7 @@ def run_iwda_cell(
         candidate_meta,
         finetune,
         finetune_config,
+        infer_labels,
         load_evals,
         load_labelled,
         write_candidate,
@@ -577,13 +578,15 @@ def run_iwda_cell(
     from .self_train import SelfTrainConfig, run_self_training
 
     base, tgt = params["base"], params["target"]
-    kind, labels = base["kind"], tuple(base["labels"])
-    cfg = finetune_config(base, labels)
-    spec, token = cfg.spec, cfg.spec.token_level
+    kind, labels = base["kind"], base.get("labels")
     source = load_labelled(train_paths["source"], kind, labels)
     target_train = load_labelled(train_paths["target"], kind, labels)  # the upper bound only
-    target = read_unlabelled(train_paths["unlabelled"], token)
     evals = load_evals(kind, labels, eval_paths)
+    if not labels:  # a dataset without a declared label set (SIB-200): the labels seen
+        labels = infer_labels(kind, [source, target_train, *[r for v in evals.values() for r in v.values()]])  # fmt: skip
+    cfg = finetune_config(base, labels)
+    spec, token = cfg.spec, cfg.spec.token_level
+    target = read_unlabelled(train_paths["unlabelled"], token)
     tok = AutoTokenizer.from_pretrained(str(encoder_dir))
     k = len(labels)
     # analysis sets: source dev, target dev + test (labelled; never given to a method)
