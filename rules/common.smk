@@ -1,13 +1,12 @@
-# Shared helpers: the resolved experiment plan and the paths rules ask for.
+# Shared helpers: the resolved experiment plan, the registry of studies, and the paths rules ask.
 import re
 
-from xlt.analysis.comparison import study_of as comparison_study
 from xlt.plan import ConfigError, Plan, parse_hp
-from xlt.translate import FRAME_DATASET, FileConfig
-from xlt.world import DATASETS as SYNTH_DATASETS
+from xlt.studies import Studies
 
 try:
-    PLAN = Plan(config)
+    PLAN = Plan(config)  # datasets, encoders, tasks (xlt.plan)
+    STUDIES = Studies(PLAN)  # every study's validated section (xlt.studies)
 except ConfigError as e:
     raise WorkflowError(f"invalid configuration: {e}") from None
 
@@ -53,14 +52,22 @@ def source_train_file(wildcards):
     return PLAN.data_file(t.dataset_of(t.source), t.source, "train")
 
 
+def method_data(wildcards):
+    """Training files of a candidate of rules/finetune.smk, from the study that trains its method
+    (zero-shot: the source; translate-train: source and/or projected translations)."""
+    study = "zero_shot" if wildcards.method == "zero-shot" else "translate_train"
+    if STUDIES[study] is None:
+        raise WorkflowError(f"tasks.{wildcards.task}: no method {wildcards.method!r}")
+    return STUDIES[study].method_data(PLAN, wildcards.task, wildcards.method)
+
+
 def train_files(wildcards):
-    """Training files of the candidate's method (source and/or projected translations)."""
-    return PLAN.method_data(wildcards.task, wildcards.method)["train"]
+    return method_data(wildcards)["train"]
 
 
 def warmup_files(wildcards):
     """{lang: projected training file} of the MTL-WS warm-start (empty for other methods)."""
-    return PLAN.method_data(wildcards.task, wildcards.method)["warmup"]
+    return method_data(wildcards)["warmup"]
 
 
 def eval_files(wildcards):
@@ -84,7 +91,7 @@ def candidate_files(name):
     """Input function: ``name`` (metrics.json, …) of every candidate of a task."""
 
     def files(wildcards):
-        return [f"{c.dir}/{name}" for c in PLAN.candidates(wildcards.task)]
+        return [f"{c.dir}/{name}" for c in STUDIES.candidates(wildcards.task)]
 
     return files
 
@@ -93,7 +100,10 @@ def metaxl_files(name):
     """Input function: ``name`` (metrics.json, …) of every candidate of a task's MetaXL grid."""
 
     def files(wildcards):
-        return [f"{c.dir}/{name}" for c in PLAN.metaxl.candidates(PLAN, wildcards.task)]
+        return [
+            f"{c.dir}/{name}"
+            for c in STUDIES["metaxl"].candidates(PLAN, wildcards.task)
+        ]
 
     return files
 
@@ -129,94 +139,32 @@ def weights_output(path):
     return {"weights": directory(path)} if config["finetune"]["keep_weights"] else {}
 
 
-def lms_tasks():
-    """The tasks of the LMS study (``lms.tasks``; every task when not given)."""
-    return list(config.get("lms", {}).get("tasks", list(PLAN.tasks)))
+def all_outputs():
+    """Every table and figure of every study the config runs (rule all)."""
+    return STUDIES.outputs()
 
 
-def comparison_inputs(wildcards):
-    """Inputs of the comparison job (rules/comparison.smk): the task's pool and, where LMS
-    runs on the task, the LMS study's repeated runs (Table 7's document); no weights."""
-    out = {
-        "table": f"results/pools/{wildcards.task}.parquet",
-        "arrays": f"results/pools/{wildcards.task}.npz",
-    }
-    if wildcards.task in lms_tasks():
-        out["runs"] = f"results/selection/{wildcards.task}/lms_runs.json"
-    return out
+# --- comparison helpers (rules/comparison.smk) ------------------------------------------
+COMPARISON = STUDIES["comparison"]
 
 
 def comparison_lms(wildcards):
     """The lms: settings the comparison's LMS rows depend on (those of Table 7: scorer,
     baselines, runs) where LMS runs on the task, else nothing (an lms: change re-runs no other
     task's comparison)."""
-    from xlt.select.lms import params_for
-
-    if wildcards.task not in lms_tasks():
+    if wildcards.task not in COMPARISON.lms_tasks:
         return {}
-    section = {k: v for k, v in config.get("lms", {}).items() if k != "tasks"}
-    return params_for(section, "scorer", "baselines", "runs")
+    return STUDIES["lms"].params("scorer", "baselines", "runs")
 
 
-def all_outputs():
-    from xlt.select.experiments import study_outputs
-
-    out = study_outputs(lms_tasks()) + translate_outputs()
-    out += (
-        PLAN.interpolation.outputs() if PLAN.interpolation else []
-    )  # rules/interpolation.smk
-    out += PLAN.metaxl.outputs() if PLAN.metaxl else []  # rules/metaxl.smk
-    out += PLAN.iwda.outputs() if PLAN.iwda else []  # rules/iwda.smk
-    for name, task in PLAN.tasks.items():
-        out += [
-            f"results/tables/comparison_{name}.csv",  # rules/comparison.smk
-            f"results/tables/comparison_{name}.md",
-            f"results/figures/comparison_{name}.png",
-            f"results/tables/zero_shot_{name}.csv",
-            f"results/tables/zero_shot_{name}.md",
-            f"results/figures/scores_{name}.png",
-        ]
-        if task.translate_targets:
-            out += [
-                f"results/tables/adaptation_{name}.csv",
-                f"results/tables/adaptation_{name}.md",
-            ]
-        if "to-w2w" in task.methods:
-            out += [
-                f"results/tables/adaptation_ablation_{name}.csv",
-                f"results/tables/adaptation_ablation_{name}.md",
-            ]
-    return out
-
-
-# --- translate-train helpers (rules/translate.smk) -------------------------------------
+# --- translate-train helpers (rules/translate.smk) -------------------------------------------------------------------------
+from xlt.translate import FRAME_DATASET, FileConfig
+from xlt.world import DATASETS as SYNTH_DATASETS
 
 TRANSLATE = config.get("translate", {})
 TRANSLATE_SOURCE = TRANSLATE.get("source", config.get("world", {}).get("source", "en"))
 TRANSLATE_ENGINES = "synthetic|googletrans|file"
 STRATEGIES = "span-to-span|word-to-word"
-
-
-def translate_outputs():
-    """Projected training sets of translate.datasets x targets x strategies, and the
-    projection-quality table and figure (for ``rule all``)."""
-    out = []
-    for ds in TRANSLATE.get("datasets", []):
-        strategies = TRANSLATE.get("strategies", ["span-to-span"])
-        if dataset_projection_kind(ds) == "pos":
-            strategies = ["word-to-word"]  # UPOS has no spans
-        out += [
-            PLAN.projected_file(ds, lang, strategy)
-            for lang in TRANSLATE.get("targets", [])
-            for strategy in strategies
-        ]
-    if TRANSLATE.get("quality", {}).get("targets"):
-        out += [
-            "results/tables/projection_quality.csv",
-            "results/tables/projection_quality.md",
-            "results/figures/projection_quality.png",
-        ]
-    return out
 
 
 def translate_inputs(wildcards):
@@ -277,15 +225,7 @@ def extra_parallel_files(lang):
 
 def dataset_projection_kind(dataset):
     """ner (span projection) or pos (word-to-word UPOS), from the tasks that use the dataset."""
-    kinds = {t.kind for t in PLAN.tasks.values() if t.dataset == dataset}
-    if not kinds and dataset in ("synth-ner", "synth-pos"):
-        kinds = {"ner" if dataset == "synth-ner" else "tagging"}
-    if len(kinds) != 1 or kinds - {"ner", "tagging"}:
-        raise WorkflowError(
-            f"translate: cannot tell how to project dataset {dataset!r} (tasks using it have "
-            f"kinds {sorted(kinds)}); define one ner or tagging task on it"
-        )
-    return "ner" if kinds == {"ner"} else "pos"
+    return STUDIES["translate_train"].projection_kind(PLAN, dataset)
 
 
 def quality_targets():

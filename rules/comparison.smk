@@ -1,4 +1,4 @@
-# Every line of work side by side, per task (xlt.analysis.comparison): one row per method that the
+# Every line of work side by side, per task (xlt.studies.comparison.report): one row per method that the
 # run trained (zero-shot with En-Dev, the LMS study's selection rules, translate-train, MetaXL's
 # grid, IWDA and its supervised upper bound), mean ± sd over seeds per target, the target-language
 # resources each used, and a paired t-test against zero-shot En-Dev. It reads the task's pool and,
@@ -8,7 +8,7 @@
 
 rule comparison:
     input:
-        unpack(comparison_inputs),
+        unpack(lambda wc: COMPARISON.inputs(wc.task)),
     output:
         csv=report(
             "results/tables/comparison_{task}.csv",
@@ -30,7 +30,7 @@ rule comparison:
     conda:
         "../envs/torch.yaml"
     params:
-        study=lambda wc: canonical(comparison_study(PLAN, wc.task)),
+        study=lambda wc: canonical(COMPARISON.describe(PLAN, wc.task)),
         lms=comparison_lms,
     script:
         "../workflow_scripts/comparison.py"

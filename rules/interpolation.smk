@@ -3,13 +3,13 @@
 # the candidate job, workflow_scripts/finetune.py; its weights are temp()). Per (task, pair, seed),
 # one job trains θ_tgt (target train) and θ_bi (source + target train) from the same encoder and
 # head seed (their weights live only in the job's temporary directory), then writes every point of
-# both 1-D paths and the plane into one model in place and scores it (xlt.analysis.interpolation).
+# both 1-D paths and the plane into one model in place and scores it (xlt.studies.interpolation.interpolation).
 # One job per task builds the tables and figures from its documents
-# (xlt.analysis.interpolation_report). Paths and params come from the validated section
-# (xlt.analysis.settings.InterpolationSettings).
-from xlt.analysis.settings import NO_STUDY
+# (xlt.studies.interpolation.report). Paths and params come from the validated section
+# (xlt.studies.interpolation.settings.InterpolationSettings).
+from xlt.studies.interpolation.settings import NO_STUDY
 
-STUDY = PLAN.interpolation or NO_STUDY
+STUDY = STUDIES["interpolation"] or NO_STUDY
 
 
 rule interpolation_endpoint:

@@ -3,14 +3,14 @@
 # iwda.job_per_seed: one job per seed):
 # per seed, it trains zero-shot (stage 1) and the supervised upper bound, then each
 # configured variant (alignment without weights, IWDA, oracle, self-training, IWDA + ST, IWDA + KD)
-# from copies of the stage-1 model through the one training loop (xlt.methods.iwda); only the text
+# from copies of the stage-1 model through the one training loop (xlt.studies.iwda.iwda); only the text
 # of the target's unlabelled split reaches them. Every candidate lands in the task's pool; the job
 # also writes its analysis document (label-shift estimates, conditional feature shift per model,
 # the re-sampled-prior study) per seed. One job per task builds the tables and the figure from those
-# documents alone (xlt.analysis.iwda_report).
-from xlt.methods.iwda_settings import NO_STUDY as NO_IWDA
+# documents alone (xlt.studies.iwda.report).
+from xlt.studies.iwda.settings import NO_STUDY as NO_IWDA
 
-IW = PLAN.iwda or NO_IWDA
+IW = STUDIES["iwda"] or NO_IWDA
 
 
 rule iwda:

@@ -1,15 +1,17 @@
 # LMS (Chen & Ritter): learned model selection, its baselines and the paper's tables/figures.
 # The scorer is trained once per task (rule lms); repeated runs, ablations and the
 # number-of-models study reuse its hyper-parameters; tables and figures only read JSON.
-# params carry exactly the lms: settings a job depends on (xlt.select.lms.PARAM_GROUPS), so a
+# params carry exactly the lms: settings a job depends on (xlt.studies.lms.lms.PARAM_GROUPS), so a
 # config change re-runs exactly the affected jobs. Targets for rule all:
-# xlt.select.experiments.study_outputs(PLAN.tasks). One torch thread per job: the scorer's
+# xlt.studies.lms.settings.LMSSettings.outputs. One torch thread per job: the scorer's
 # matrices are small, a second thread gains ~10% on an idle machine and loses up to 10x when other
 # processes share the cores (OpenMP barriers); Snakemake runs the study's jobs in parallel instead.
 # Environments: torch.yaml (torch, lang2vec) for training and tables, report.yaml for figures.
-from xlt.select.lms import params_for
+from xlt.studies.lms.lms import params_for
 
-LMS_CONFIG = {k: v for k, v in config.get("lms", {}).items() if k != "tasks"}
+LMS_CONFIG = {
+    k: v for k, v in config.get("lms", {}).items() if k != "tasks"
+}  # LMSConfig
 LMS_POOL = {
     "table": "results/pools/{task}.parquet",
     "arrays": "results/pools/{task}.npz",
@@ -112,7 +114,7 @@ rule lms_nmodels:
 
 
 # Tables 2, 3, 4, 7, 10 and the KDE / Kendall-τ figures of a task: one job (each is a second's
-# work once the study's JSON documents exist); xlt.select.experiments builds each from the
+# work once the study's JSON documents exist); xlt.studies.lms.experiments builds each from the
 # documents it needs.
 rule lms_report:
     input:

@@ -1,12 +1,12 @@
 # MetaXL (seed 001, Xia et al.; methods.md §2), when the config has a `metaxl:` section. Per task,
 # few-shot target and seed: target-only, joint training (JT), JT with the RTN trained jointly and
 # MetaXL, with English or a related language as the source, at several source sizes and RTN
-# placements (xlt.methods.metaxl_settings). Every candidate trains through the one training loop
-# (xlt.methods.metaxl) and lands in the task's pool; the tables and the PCA figure only read the
-# candidate records and their representations (xlt.analysis.metaxl_report).
-from xlt.methods.metaxl_settings import NO_STUDY as NO_METAXL
+# placements (xlt.studies.metaxl.settings). Every candidate trains through the one training loop
+# (xlt.studies.metaxl.metaxl) and lands in the task's pool; the tables and the PCA figure only read the
+# candidate records and their representations (xlt.studies.metaxl.report).
+from xlt.studies.metaxl.settings import NO_STUDY as NO_METAXL
 
-MX = PLAN.metaxl or NO_METAXL
+MX = STUDIES["metaxl"] or NO_METAXL
 
 
 # One job per (task, few-shot target) trains every setting of that cell for every seed in turn

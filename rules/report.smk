@@ -61,7 +61,7 @@ rule table_adaptation:
     conda:
         "../envs/report.yaml"
     params:
-        task=lambda wc: canonical(vars(task_of(wc))),
+        task=lambda wc: canonical(STUDIES["translate_train"].describe(PLAN, wc.task)),
         part="main",
     script:
         "../workflow_scripts/table_adaptation.py"
@@ -84,7 +84,7 @@ rule table_projection_ablation:
     conda:
         "../envs/report.yaml"
     params:
-        task=lambda wc: canonical(vars(task_of(wc))),
+        task=lambda wc: canonical(STUDIES["translate_train"].describe(PLAN, wc.task)),
         part="ablation",
     script:
         "../workflow_scripts/table_adaptation.py"

@@ -1,5 +1,6 @@
 # Translate-train (methods.md §4): translate the source training split, align it with fast_align,
-# project its labels; and measure projection quality on the synthetic world.
+# project its labels; and measure projection quality on the synthetic world. Which datasets and
+# targets, and which candidates train on the projections: xlt.studies.translate_train.
 
 
 rule translate:

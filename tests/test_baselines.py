@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from xlt.metrics import score_from_stats
-from xlt.select import baselines as bl
-from xlt.select.bench import classification_stats, pool_from_matrices
+from xlt.studies.lms import baselines as bl
+from xlt.studies.lms.bench import classification_stats, pool_from_matrices
 
 LANGS = ["en", "de", "nl", "ar", "zh"]
 #                 en  de  nl  ar  zh     argmax: en -> 0, nl -> 1, ar -> 3, zh -> 2

@@ -1,4 +1,4 @@
-"""The cross-method comparison (xlt.analysis.comparison) on small hand-made pools."""
+"""The cross-method comparison (xlt.studies.comparison.report) on small hand-made pools."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from xlt.analysis import comparison as cmp
+from xlt.studies.comparison import report as cmp
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = {
@@ -200,7 +200,7 @@ def test_a_method_with_fewer_seeds_and_n_a_in_both_files(tmp_path):
 
 
 def test_lms_rows_pair_with_en_dev_of_the_same_runs(monkeypatch):
-    from xlt.select import experiments
+    from xlt.studies.lms import experiments
 
     per_run = pd.DataFrame([
         {"method": "zero-shot", "target": t, "run": r, "En-Dev": e, "Pivot-Dev": e + 1, "LMS": s,
@@ -251,15 +251,16 @@ def test_resource_order_and_combinations():
 
 def test_outputs_are_written_and_the_study_comes_from_the_plan(tmp_path):
     from xlt.config import validate
-    from xlt.plan import Plan
+    from xlt.studies import load
 
     cfg = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
     validate(cfg, REPO / "schemas" / "config.schema.yaml")  # fills in the defaults
-    plan = Plan(cfg)
-    study = cmp.study_of(plan, "sentiment")
+    studies = load(cfg)
+    plan, comparison = studies.plan, studies["comparison"]
+    study = comparison.describe(plan, "sentiment")
     assert study["metaxl_n"] == 20 and study["targets"] == ["de", "zh", "af"]
-    assert cmp.study_of(plan, "pos")["translate_targets"] == ["de"]
-    assert cmp.study_of(plan, "ner")["metaxl_n"] is None
+    assert comparison.describe(plan, "pos")["translate_targets"] == ["de"]
+    assert comparison.describe(plan, "ner")["metaxl_n"] is None
     table_path = tmp_path / "pool.parquet"
     study_pool().to_parquet(table_path, index=False)
     out = {k: str(tmp_path / f"c.{k}") for k in ("csv", "md", "figure")}

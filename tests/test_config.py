@@ -11,6 +11,7 @@ import yaml
 from xlt.config import ConfigError, validate
 from xlt.io import atomic_open, safe_target, write_json
 from xlt.plan import Plan
+from xlt.studies import load
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
@@ -22,7 +23,7 @@ def checked(edit) -> dict:
     cfg = copy.deepcopy(BASE)
     edit(cfg)
     validate(cfg, SCHEMA)
-    Plan(cfg)
+    load(cfg)
     return cfg
 
 
@@ -40,7 +41,7 @@ def test_every_shipped_config_is_valid_and_gets_defaults():
     for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]:
         cfg = yaml.safe_load(path.read_text())
         validate(cfg, SCHEMA)
-        Plan(cfg)
+        load(cfg)
         assert "lms" in cfg and "device" in cfg["finetune"], path
 
 
@@ -51,8 +52,8 @@ def test_lms_240_is_the_papers_pool_on_the_default_world():
     cfg = yaml.safe_load((REPO / "configs" / "lms-240.yaml").read_text())
     assert cfg["world"] == default["world"] and cfg["encoders"] == default["encoders"]
     validate(cfg, SCHEMA)
-    plan = Plan(cfg)
-    assert {t: len(plan.candidates(t)) for t in plan.tasks} == {"ner": 240, "pos": 240}
+    studies = load(cfg)
+    assert {t: len(studies.candidates(t)) for t in studies.plan.tasks} == {"ner": 240, "pos": 240}
     assert cfg["lms"]["tasks"] == ["ner", "pos"] and cfg["lms"]["runs"] == 5
     assert [round(240 * f) for f in cfg["lms"]["split"].values()] == [120, 60, 60]
 
@@ -64,29 +65,29 @@ def test_real_encoder_configs_plan_their_studies():
     def plan(name):
         cfg = yaml.safe_load((REPO / "configs" / name).read_text())
         validate(cfg, SCHEMA)
-        return cfg, Plan(cfg)
+        return cfg, load(cfg)
 
     cfg, p = plan("real-e5.yaml")
-    assert {t: len(p.candidates(t)) for t in p.tasks} == {"pos_ud": 2, "ner_wikiann": 2, "topic_sib200": 2}  # fmt: skip
+    assert {t: len(p.candidates(t)) for t in p.plan.tasks} == {"pos_ud": 2, "ner_wikiann": 2, "topic_sib200": 2}  # fmt: skip
     assert cfg["encoders"]["e5"]["kind"] == "bundled" and cfg["finetune"]["freeze_embeddings"]
     assert cfg["lms"]["tasks"] == []
     cfg, p = plan("real-e5-lms.yaml")
     assert len(p.candidates("pos_lms")) == 24 and cfg["lms"]["tasks"] == ["pos_lms"]
     cfg, p = plan("real-e5-interpolation.yaml")
-    study = p.interpolation
+    study = p["interpolation"]
     assert study.tasks == {"pos_interp": ("de", "zh")} and study.seeds == (1, 2, 3)
     # θ_tgt and θ_bi train on the target's UD dev file; every model is scored on its test file
-    assert study.train_files(p, "pos_interp", "bi-de") == [
+    assert study.train_files(p.plan, "pos_interp", "bi-de") == [
         "results/data/ud-interp/en/train.jsonl",
         "results/data/ud-interp/de/train.jsonl",
     ]
     assert cfg["datasets"]["ud-interp"]["sources"]["de"]["train"]["file"].endswith("ud/de/dev.conllu")  # fmt: skip
     cfg, p = plan("real-e5-metaxl.yaml")
-    mx = p.metaxl
+    mx = p["metaxl"]
     assert mx.tasks == {"ner_wikiann": ("de", "es", "nl", "ru")} and mx.n == 100
     # per target: target-only, JT, MetaXL and MetaXL (joint) with 500 English sentences, RTN
     # after layer 12
-    assert sorted(c.method for c in mx.candidates(p, "ner_wikiann") if ".de." in c.method) == [
+    assert sorted(c.method for c in mx.candidates(p.plan, "ner_wikiann") if ".de." in c.method) == [
         "mx.de.jt.en500",
         "mx.de.metaxl-joint.en500.L12",
         "mx.de.metaxl.en500.L12",
@@ -255,7 +256,7 @@ def test_bundled_encoder_is_a_valid_encoder_kind():
 
 
 def test_metaxl_grid_names_every_setting_once():
-    from xlt.methods.metaxl_settings import metaxl_settings
+    from xlt.studies.metaxl.settings import metaxl_settings
 
     plan = Plan(checked(lambda c: None))
     mx = metaxl_settings(plan)
@@ -284,7 +285,7 @@ def test_metaxl_grid_names_every_setting_once():
     assert mx.job_outputs(True)["seed1_s0_metrics"].startswith("results/candidates/{task}/mx.{target}.jt.{related}60/")  # fmt: skip
     assert main[5]["outputs"] == "seed1_s5_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")  # fmt: skip
     # with three seeds: seed-major, every output key once, each job entry's prefix among them
-    three = Plan(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3]))).metaxl
+    three = load(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3])))["metaxl"]
     jobs, outs = three.job_params(plan, "sentiment", "af", False), three.job_outputs(False)
     assert [(j["cfg"]["seed"], j["outputs"]) for j in jobs[5:7]] == [(1, "seed1_s5_"), (2, "seed2_s0_")]  # fmt: skip
     assert len(outs) == 3 * 4 * 6 and {k[: -len("metrics")] for k in outs if k.endswith("metrics")} == {j["outputs"] for j in jobs}  # fmt: skip
@@ -292,7 +293,7 @@ def test_metaxl_grid_names_every_setting_once():
         three.job_path("logs/metaxl/{task}/{target}", ".log") == "logs/metaxl/{task}/{target}.log"
     )
     # job_per_seed (a cluster): one job per seed, the seed a wildcard of its paths
-    per = Plan(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3], job_per_seed=True))).metaxl
+    per = load(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3], job_per_seed=True)))["metaxl"]
     assert per.job_outputs(False)["seed_s5_representations"].endswith("/seed{seed}/representations.npz")  # fmt: skip
     assert [(j["cfg"]["seed"], j["outputs"]) for j in per.job_params(plan, "sentiment", "af", False, "2")][:2] == [(2, "seed_s0_"), (2, "seed_s1_")]  # fmt: skip
     assert (
@@ -303,7 +304,7 @@ def test_metaxl_grid_names_every_setting_once():
         "target": "results/data/synth-sentiment/af/train.jsonl",
         "source_de": "results/data/synth-sentiment/de/train.jsonl",
     }
-    cands = plan.candidates("sentiment")
+    cands = load(plan.config).candidates("sentiment")
     assert len([c for c in cands if c.method.startswith("mx.")]) == 8  # one seed
     assert mx.train_files(plan, "sentiment", "mx.af.jt.de60") == {
         "target": "results/data/synth-sentiment/af/train.jsonl",
@@ -390,17 +391,17 @@ def test_bad_iwda_settings_stop_before_any_job(edit, parts):
 
 def test_iwda_grid_paths_and_params():
     plan = Plan(checked(lambda c: None))
-    iw = plan.iwda
+    iw = load(plan.config)["iwda"]
     assert iw.methods("zh") == [f"iw.zh.{v}" for v in ("zero-shot", "supervised", "align", "iwda", "oracle", "st", "iwda-st", "iwda-kd")]  # fmt: skip
     # every variant is a candidate of the task's pool, per seed
-    names = {c.method for c in plan.candidates("sentiment")}
+    names = {c.method for c in load(plan.config).candidates("sentiment")}
     assert set(iw.methods("zh")) <= names
     # one job per (task, target) runs every seed: its outputs, per seed, under the seed's prefix
     out = iw.job_outputs()
     assert out["seed1_v3_metrics"] == "results/candidates/{task}/iw.{target}.iwda/lr0.003-ep1-bs16/seed1/metrics.json"  # fmt: skip
     assert out["seed1_analysis"] == "results/iwda/{task}/{target}/seed1.json"
     assert len(out) == len(iw.seeds) * (1 + 3 * len(iw.methods("zh")))
-    per = Plan(checked(lambda c: c["iwda"].update(job_per_seed=True))).iwda
+    per = load(checked(lambda c: c["iwda"].update(job_per_seed=True)))["iwda"]
     assert per.job_outputs()["seed_analysis"] == "results/iwda/{task}/{target}/seed{seed}.json"
     assert [(c["cfg"]["base"]["seed"], c["outputs"]) for c in per.job_params(plan, "sentiment", "zh", "3")] == [(3, "seed_")]  # fmt: skip
     # the unlabelled data is the target's train split (default), the upper bound trains on it too

@@ -15,8 +15,9 @@ import pytest
 import torch
 import yaml
 
-from xlt.analysis import interpolation_report as rep
-from xlt.analysis.interpolation import (
+from xlt.plan import ConfigError, Plan
+from xlt.studies.interpolation import report as rep
+from xlt.studies.interpolation.interpolation import (
     GridScorer,
     Interpolator,
     geometry,
@@ -26,9 +27,8 @@ from xlt.analysis.interpolation import (
     point_1d,
     run_interpolation,
 )
-from xlt.analysis.settings import alpha_grid, interpolation_settings
-from xlt.plan import ConfigError, Plan
-from xlt.train.tasks import TaskSpec
+from xlt.studies.interpolation.settings import alpha_grid, interpolation_settings
+from xlt.tasks import TaskSpec
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = [f"w{i}" for i in range(40)]
@@ -298,7 +298,7 @@ def test_scorer_logits_equal_a_model_loaded_from_the_endpoint(job):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from xlt.finetune import load_labelled
-    from xlt.train.tasks import build_model, collate, encode
+    from xlt.tasks import build_model, collate, encode
 
     spec = TaskSpec("ner", NER)
     enc = str(job["root"] / "enc")
@@ -309,7 +309,7 @@ def test_scorer_logits_equal_a_model_loaded_from_the_endpoint(job):
     scorer = GridScorer(Interpolator(model, states), spec, tok, sets, 32, 8)
     scorer.score(1.0, 0.0)  # θ_src written into the shared model
     feats = encode(spec, tok, sets[("de", "dev")], 32)
-    batch = collate(feats, np.arange(len(feats)), tok.pad_token_id, True)
+    batch = collate(feats, np.arange(len(feats)), tok.pad_token_id)
     batch.pop("labels")
     direct = AutoModelForTokenClassification.from_pretrained(job["endpoints"]["src"]["weights"]).eval()  # fmt: skip
     with torch.no_grad():
@@ -432,7 +432,7 @@ def test_figures_are_written(tmp_path):
 
 def test_paths_and_params_the_rules_ask_for():
     plan = plan_with({"tasks": {"ner": {"targets": ["de", "zh"]}}, "seeds": [1, 2], "grid_2d": "none"})  # fmt: skip
-    s = plan.interpolation
+    s = interpolation_settings(plan)
     assert s.train_files(plan, "ner", "bi-zh") == ["results/data/synth-ner/en/train.jsonl", "results/data/synth-ner/zh/train.jsonl"]  # fmt: skip
     assert s.train_files(plan, "ner", "src") == ["results/data/synth-ner/en/train.jsonl"]
     assert set(s.eval_files(plan, "ner", "zh")) == {"en/dev", "zh/dev"}
@@ -448,7 +448,7 @@ def test_paths_and_params_the_rules_ask_for():
     with pytest.raises(ConfigError, match="no pair 'de-zh' for task 'ner'.*'en-de', 'en-zh'"):
         s.job_params(plan, "ner", "de-zh", 1)
     assert len(s.documents(plan, "ner")) == 4
-    out = s.outputs()
+    out = s.outputs(plan)
     assert "results/tables/interpolation_1d_ner.csv" in out and len(out) == 4 + 3  # no plane figure
     with pytest.raises(ConfigError, match="task 'pos' is not in the interpolation study"):
         s.documents(plan, "pos")

@@ -12,19 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from xlt.analysis.prior_shift import (
-    conditional_feature_shift,
-    fit_line,
-    prior_counts,
-    prior_shift,
-    random_priors,
-    resample_to_prior,
-    shift_study,
-)
 from xlt.encoder import TinyBertConfig, new_tiny_bert, train_tokenizer
 from xlt.finetune import FinetuneConfig, finetune
-from xlt.methods.distill import DistillConfig, kd_loss, run_distill
-from xlt.methods.iwda import (
+from xlt.studies.iwda.distill import DistillConfig, kd_loss, run_distill
+from xlt.studies.iwda.iwda import (
     Critic,
     IWDAConfig,
     confusion,
@@ -37,7 +28,16 @@ from xlt.methods.iwda import (
     unlabelled,
     wasserstein,
 )
-from xlt.methods.self_train import SelfTrainConfig, run_self_training, select_confident
+from xlt.studies.iwda.prior_shift import (
+    conditional_feature_shift,
+    fit_line,
+    prior_counts,
+    prior_shift,
+    random_priors,
+    resample_to_prior,
+    shift_study,
+)
+from xlt.studies.iwda.self_train import SelfTrainConfig, run_self_training, select_confident
 
 SENT = ("negative", "neutral", "positive")
 NER = ("O", "B-PER", "I-PER", "B-LOC")
@@ -247,7 +247,7 @@ def test_target_labels_are_never_read(enc):
     target = poisoned(sentiment(48, (0.2, 0.2, 0.6), 4))
     from transformers import AutoTokenizer
 
-    from xlt.train.tasks import encode
+    from xlt.tasks import encode
 
     with pytest.raises(AssertionError, match="was read"):  # the poison works
         encode(cfg().spec, AutoTokenizer.from_pretrained(enc), target, 64)
@@ -319,7 +319,7 @@ def test_resampling_to_controlled_priors_and_the_fit():
 
 def test_unlabelled_split_keeps_only_text_and_names_a_bad_line(tmp_path):
     from xlt.io import DataError
-    from xlt.methods.iwda import read_unlabelled
+    from xlt.studies.iwda.iwda import read_unlabelled
 
     path = tmp_path / "train.jsonl"
     path.write_text(

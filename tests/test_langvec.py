@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from xlt.select import baselines
-from xlt.select.langvec import (
+from xlt.studies.lms import baselines
+from xlt.studies.lms.langvec import (
     DEFAULT_SIMILARITY,
     ISO639_3,
     LEARNED_SHA256,
@@ -21,7 +21,7 @@ from xlt.select.langvec import (
     load_learned,
     most_similar,
 )
-from xlt.select.lms import LMSConfig
+from xlt.studies.lms.lms import LMSConfig
 
 PAPER_LANGS = ["ar", "de", "es", "nl", "zh", "bg", "da", "fa", "hi", "hu", "it", "pt", "ro", "sk",
                "sl", "sv", "vi", "ru", "tr"]  # fmt: skip

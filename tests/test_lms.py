@@ -10,9 +10,9 @@ import pytest
 import yaml
 from scipy.stats import kendalltau
 
-from xlt.select import experiments as ex
-from xlt.select.bench import make_synthetic_pool, pool_from_matrices
-from xlt.select.lms import (
+from xlt.studies.lms import experiments as ex
+from xlt.studies.lms.bench import make_synthetic_pool, pool_from_matrices
+from xlt.studies.lms.lms import (
     LMS,
     PARAM_GROUPS,
     Fold,

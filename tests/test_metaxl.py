@@ -13,7 +13,7 @@ import torch
 
 from xlt.analysis.shift import hausdorff, pca_2d, representations
 from xlt.finetune import FinetuneConfig
-from xlt.methods.metaxl import (
+from xlt.studies.metaxl.metaxl import (
     RTN,
     MetaXLConfig,
     RTNSet,
@@ -23,8 +23,8 @@ from xlt.methods.metaxl import (
     resolve_layers,
     train_metaxl,
 )
+from xlt.tasks import TaskSpec
 from xlt.train.loop import default_loss
-from xlt.train.tasks import TaskSpec
 
 VOCAB, HIDDEN = 60, 16
 
@@ -322,7 +322,7 @@ def test_pca_2d_projects_every_set_on_the_shared_plane():
 def test_representations_per_token_and_per_sentence(encoders):
     from transformers import AutoTokenizer
 
-    from xlt.train.tasks import build_model
+    from xlt.tasks import build_model
 
     tok = AutoTokenizer.from_pretrained(str(encoders["bert"]))
     recs = tag_records(FILL_S, 10, 0)
@@ -347,7 +347,7 @@ def test_representations_see_the_rtn_only_when_forced(encoders):
     forced() turns the RTNs on in eval mode; otherwise evaluation never sees them."""
     from transformers import AutoTokenizer
 
-    from xlt.train.tasks import build_model
+    from xlt.tasks import build_model
 
     tok = AutoTokenizer.from_pretrained(str(encoders["bert"]))
     spec = TaskSpec("ner", ("O", "B-PER"))

@@ -26,8 +26,8 @@ from xlt.encoder import (
 )
 from xlt.finetune import FinetuneConfig, finetune, run_candidate
 from xlt.io import read_jsonl
+from xlt.tasks import bucket_batches, padding_efficiency
 from xlt.train.loop import LoopConfig, resolve_device
-from xlt.train.tasks import bucket_batches, padding_efficiency
 from xlt.world import NER_LABELS, SENTIMENT_LABELS, UPOS_LABELS, WorldConfig, generate
 
 SIZE = TinyBertConfig(vocab_size=600, hidden_size=48, layers=1, heads=2, intermediate_size=96)
@@ -166,7 +166,8 @@ def test_sentence_classification_learns_with_either_pooling(tiny, pooling):
 
 
 def test_mean_pooling_ignores_padding_and_needs_a_pooler(tiny):
-    from xlt.train.tasks import TaskSpec, build_model, mean_pool
+    from xlt.tasks import TaskSpec, build_model
+    from xlt.tasks.pooling import mean_pool
 
     with pytest.raises(ValueError, match="pooling must be one of"):
         TaskSpec("classification", SENTIMENT_LABELS, "max")
@@ -241,9 +242,9 @@ def test_mtl_ws_warm_start_is_a_hook_of_the_loop_and_learns_the_targets(tiny):
     from transformers import AutoTokenizer
 
     from xlt.finetune import training_batches
+    from xlt.studies.translate_train.warmstart import WarmStart, WarmStartConfig
+    from xlt.tasks import TaskSpec, build_model, collate, encode
     from xlt.train.loop import LoopConfig, default_loss, train
-    from xlt.train.tasks import TaskSpec, build_model, collate, encode
-    from xlt.train.warmstart import WarmStart, WarmStartConfig
 
     spec = TaskSpec("tagging", UPOS_LABELS)
     tok = AutoTokenizer.from_pretrained(tiny["enc"])
@@ -253,13 +254,13 @@ def test_mtl_ws_warm_start_is_a_hook_of_the_loop_and_learns_the_targets(tiny):
     @torch.no_grad()
     def de_loss():
         model.eval()
-        batch = collate(de, np.arange(64), tok.pad_token_id, True)
+        batch = collate(de, np.arange(64), tok.pad_token_id)
         out = float(default_loss(model, batch))
         model.train()
         return out
 
     before = de_loss()
-    hook = WarmStart({"de": training_batches(de, 8, tok.pad_token_id, True, seed=1)},
+    hook = WarmStart({"de": training_batches(de, 8, tok.pad_token_id, seed=1)},
                      WarmStartConfig(Z=6, K=3, gamma=1.0, beta=0.05, batch_size=8))  # fmt: skip
     state = train(model, lambda epoch: [], 0, LoopConfig(lr=1e-3), hooks=[hook])
     assert state.step == 0  # only the warm-up ran
@@ -328,7 +329,7 @@ def _unigram_tokenizer():
 
 
 def _labelled_pieces(tokenizer, words: list[str]) -> list[str]:
-    from xlt.train.tasks import TaskSpec, encode
+    from xlt.tasks import TaskSpec, encode
 
     spec = TaskSpec("tagging", UPOS_LABELS)
     feats = encode(
@@ -380,7 +381,7 @@ def test_wordpiece_first_subwords_are_unchanged(tiny):
     words = ["unbelievable", "cats", "x"]
     enc = tok(words, is_split_into_words=True)
     expected = [enc.word_ids().index(i) for i in range(len(words))]
-    from xlt.train.tasks import TaskSpec, encode
+    from xlt.tasks import TaskSpec, encode
 
     rec = {"id": "0", "tokens": words, "tags": ["NOUN"] * 3}
     assert encode(TaskSpec("tagging", UPOS_LABELS), tok, [rec], 64).first_pos[0] == expected

@@ -162,7 +162,7 @@ def test_paper_scale_dry_run_is_offline():
 
 
 def test_translate_train_config_extends_the_full_world_and_reuses_its_jobs():
-    from xlt.plan import Plan
+    from xlt.studies import load
 
     default = yaml.safe_load((REPO / "configs" / "full.yaml").read_text())
     study = yaml.safe_load((REPO / "configs" / "translate-train.yaml").read_text())
@@ -172,9 +172,9 @@ def test_translate_train_config_extends_the_full_world_and_reuses_its_jobs():
     assert study["adapt"]["mtl_ws"] == default["adapt"]["mtl_ws"]
     for key in set(default["translate"]) - {"datasets", "quality"}:
         assert study["translate"][key] == default["translate"][key], key
-    dirs = {t: {c.dir for c in Plan(cfg).candidates()} for t, cfg in (("d", default), ("s", study))}
+    dirs = {t: {c.dir for c in load(cfg).candidates()} for t, cfg in (("d", default), ("s", study))}
     assert {d for d in dirs["d"] if "/sentiment/" not in d} <= dirs["s"]
-    methods = {c.method for c in Plan(study).candidates("pos")}
+    methods = {c.method for c in load(study).candidates("pos")}
     assert {"zero-shot", "to-es", "bilingual-zh", "mtl", "mtl-ws"} <= methods
     assert len(dirs["s"]) == 77
 
@@ -349,7 +349,7 @@ def test_file_translations_run_through_translate_align_project_and_a_to_candidat
 
 
 def test_interpolation_study_is_part_of_all_and_its_tables_rerun_alone(run):
-    from xlt.analysis.interpolation_report import COLUMNS_1D, COLUMNS_GEOMETRY
+    from xlt.studies.interpolation.report import COLUMNS_1D, COLUMNS_GEOMETRY
 
     table = pd.read_csv(run / "results/tables/interpolation_1d_pos.csv")
     assert list(table.columns) == COLUMNS_1D

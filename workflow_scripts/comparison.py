@@ -1,7 +1,7 @@
 """Rule comparison: one task's methods side by side (table + figure) from its pool and LMS runs."""
 
-from xlt.analysis.comparison import write_outputs
 from xlt.runtime import job
+from xlt.studies.comparison.report import write_outputs
 
 with job(snakemake.log[0]):
     inputs = dict(snakemake.input.items())

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from xlt.runtime import job
-from xlt.tables import scores_figure
+from xlt.studies.zero_shot.report import scores_figure
 
 with job(snakemake.log[0]):
     scores_figure(pd.read_parquet(snakemake.input.pool), snakemake.params.task, snakemake.output[0])

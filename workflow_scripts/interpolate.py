@@ -3,9 +3,9 @@ job's temporary directory), then score both 1-D paths and the plane between them
 
 import tempfile
 
-from xlt.analysis.interpolation import run_interpolation
 from xlt.finetune import run_candidate
 from xlt.runtime import job
+from xlt.studies.interpolation.interpolation import run_interpolation
 
 with job(snakemake.log[0], snakemake.threads):
     inp, out, cfg = snakemake.input, snakemake.output, snakemake.params.cfg

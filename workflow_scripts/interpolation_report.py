@@ -1,7 +1,7 @@
 """Rule interpolation_report: one task's tables (CSV + Markdown) and figures."""
 
-from xlt.analysis.interpolation_report import load_docs, write_figures, write_tables
 from xlt.runtime import job
+from xlt.studies.interpolation.report import load_docs, write_figures, write_tables
 
 with job(snakemake.log[0]):
     docs = load_docs(snakemake.input)

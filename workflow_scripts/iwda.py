@@ -1,8 +1,8 @@
 """Rule iwda: one (task, target) of the IWDA study, every seed in turn: each seed's variant
 candidate records and its analysis document."""
 
-from xlt.methods.iwda import run_iwda_cell
 from xlt.runtime import job
+from xlt.studies.iwda.cell import run_iwda_cell
 
 with job(snakemake.log[0], snakemake.threads):
     inp, outputs = snakemake.input, dict(snakemake.output.items())

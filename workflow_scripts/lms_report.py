@@ -3,8 +3,8 @@
 from xlt.io import read_json
 from xlt.pool import Pool
 from xlt.runtime import job
-from xlt.select.experiments import write_study_figure, write_study_table
-from xlt.select.lms import LMSConfig
+from xlt.studies.lms.experiments import write_study_figure, write_study_table
+from xlt.studies.lms.lms import LMSConfig
 
 with job(snakemake.log[0]):
     inputs = dict(snakemake.input.items())

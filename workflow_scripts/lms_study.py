@@ -3,8 +3,8 @@
 from xlt.io import read_json, write_json
 from xlt.pool import Pool
 from xlt.runtime import job
-from xlt.select.experiments import run_study_step
-from xlt.select.lms import LMSConfig
+from xlt.studies.lms.experiments import run_study_step
+from xlt.studies.lms.lms import LMSConfig
 
 with job(snakemake.log[0], snakemake.threads):
     pool = Pool.load(snakemake.input.table, snakemake.input.arrays)

@@ -1,8 +1,8 @@
 """Rules metaxl and metaxl_related: every setting of one few-shot cell, for every seed in turn, each
 scored on every language of the task (its own candidate record)."""
 
-from xlt.methods.metaxl import run_metaxl_candidate
 from xlt.runtime import job
+from xlt.studies.metaxl.metaxl import run_metaxl_candidate
 
 with job(snakemake.log[0], snakemake.threads):
     outputs = dict(snakemake.output.items())

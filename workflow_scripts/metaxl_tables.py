@@ -1,7 +1,7 @@
 """Rule metaxl_tables: one task's MetaXL tables and PCA figure from its candidate records."""
 
-from xlt.analysis.metaxl_report import write_outputs
 from xlt.runtime import job
+from xlt.studies.metaxl.report import write_outputs
 
 with job(snakemake.log[0]):
     write_outputs(

@@ -4,7 +4,8 @@ import pandas as pd
 
 from xlt.io import write_text
 from xlt.runtime import job
-from xlt.tables import adaptation_tables, write_table
+from xlt.studies.translate_train.report import adaptation_tables
+from xlt.tables import write_table
 
 with job(snakemake.log[0]):
     tables = adaptation_tables(pd.read_parquet(snakemake.input.pool), snakemake.params.task)

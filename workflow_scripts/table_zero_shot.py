@@ -3,7 +3,8 @@
 import pandas as pd
 
 from xlt.runtime import job
-from xlt.tables import write_table, zero_shot_notes, zero_shot_table
+from xlt.studies.zero_shot.report import zero_shot_notes, zero_shot_table
+from xlt.tables import write_table
 
 with job(snakemake.log[0]):
     task = snakemake.params.task

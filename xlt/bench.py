@@ -32,8 +32,8 @@ from .encoder import (
     tokenize_corpus,
     train_tokenizer,
 )
+from .tasks import TaskSpec, bucket_batches, encode, padding_efficiency
 from .train.loop import Hook, LoopState, make_optimizer
-from .train.tasks import TaskSpec, bucket_batches, encode, padding_efficiency
 from .world import NER_LABELS, UPOS_LABELS, World
 from .world.grammar import sentiment_frame, tagging_frame
 
@@ -220,7 +220,8 @@ def bench_metaxl_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, 
     size, fp32 on the CPU, both timed in this one run through the one training loop."""
     from transformers import BertConfig, BertForTokenClassification
 
-    from .methods.metaxl import MetaXLConfig, MetaXLStep, RTNSet
+    from xlt.studies.metaxl.metaxl import MetaXLConfig, MetaXLStep, RTNSet
+
     from .train.loop import LoopConfig, train
 
     size = TinyBertConfig()
@@ -266,7 +267,8 @@ def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, wa
     source and 10k target predictions over ``k`` classes."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    from .methods.iwda import IWDA, IWDAConfig, LabelShift, label_shift
+    from xlt.studies.iwda.iwda import IWDA, IWDAConfig, LabelShift, label_shift
+
     from .train.loop import LoopConfig, train
 
     size = TinyBertConfig()
@@ -399,8 +401,9 @@ def bench_interpolation(n_models: int = 40, n_dev: int = 300, seed: int = 1) -> 
     the interpolator holds (the three endpoint copies) relative to the model's own weights."""
     import resource
 
-    from .analysis.interpolation import GridScorer, Interpolator, model_bytes
-    from .train.tasks import build_model
+    from xlt.studies.interpolation.interpolation import GridScorer, Interpolator, model_bytes
+
+    from .tasks import build_model
 
     world = World(("en", "de"), seed=seed)
     rng = random.Random(seed)
@@ -509,7 +512,7 @@ def bench_all(args) -> dict:
         "mlm": bench_mlm(n_sentences=1200 if args.quick else 6000, steps=3 if args.quick else 20),
         "padding": bench_padding(n=300 if args.quick else 2000),
     }
-    from .select.bench import bench_lms
+    from xlt.studies.lms.bench import bench_lms
 
     quick_lms = {"hidden": 64, "batch_sizes": [32], "lrs": [1e-4]} if args.quick else {}
     res["lms"] = bench_lms(

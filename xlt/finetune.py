@@ -18,20 +18,24 @@ from typing import Any
 
 import numpy as np
 
+from xlt.studies.translate_train.warmstart import WarmStart, WarmStartConfig
+
 from . import __version__
 from .io import atomic_open, atomic_path, write_json
 from .metrics import MAIN_METRIC, scores
-from .train.loop import Hook, LoopConfig, LossFn, default_loss, resolve_device, train
-from .train.tasks import (
+from .tasks import (
     TaskSpec,
     bucket_batches,
     build_model,
     collate,
     encode,
+    get_kind,
+    gold_answers,
+    infer_labels,
     padding_efficiency,
     predict,
 )
-from .train.warmstart import WarmStart, WarmStartConfig
+from .train.loop import Hook, LoopConfig, LossFn, default_loss, resolve_device, train
 
 log = logging.getLogger("xlt.finetune")
 
@@ -81,13 +85,13 @@ class CandidateResult:
     model: Any = None
 
 
-def training_batches(feats, batch_size: int, pad_id: int, token_level: bool, seed: int):
+def training_batches(feats, batch_size: int, pad_id: int, seed: int):
     """A batch factory for the loop: length-bucketed, reshuffled every epoch."""
 
     def batches(epoch: int):
         rng = np.random.default_rng([seed, epoch])
         for idx in bucket_batches(feats.lengths, batch_size, rng):
-            yield collate(feats, idx, pad_id, token_level)
+            yield collate(feats, idx, pad_id)
 
     return batches
 
@@ -130,7 +134,6 @@ def finetune(
                 encode(spec, tokenizer, recs, cfg.max_length),
                 wcfg.batch_size,
                 pad_id,
-                spec.token_level,
                 cfg.seed,
             )  # fmt: skip
             for lang, recs in warmup.items()
@@ -142,7 +145,7 @@ def finetune(
     )
     state = train(
         model,
-        training_batches(feats, cfg.batch_size, pad_id, spec.token_level, cfg.seed),
+        training_batches(feats, cfg.batch_size, pad_id, cfg.seed),
         steps_per_epoch,
         cfg.loop(),
         loss_fn=loss_fn,
@@ -184,11 +187,9 @@ def evaluate(
             pred, first = predict(
                 model, spec, feats, tokenizer.pad_token_id, cfg.eval_batch_size, device
             )
-            gold = (
-                [r["tags"] for r in records] if spec.token_level else [r["label"] for r in records]
-            )
             out_scores.setdefault(lang, {})[split] = {
-                k: round(v, 4) for k, v in scores(spec.kind, gold, pred).items()
+                k: round(v, 4)
+                for k, v in scores(spec.kind, gold_answers(spec.kind, records), pred).items()
             }
             if split == "dev":
                 preds[lang] = pred
@@ -249,20 +250,10 @@ def write_candidate(
 
 
 def load_labelled(path: str, kind: str, labels: Sequence[str] | None) -> list[dict]:
+    """The records of a task kind's file, validated against its schema and label set."""
     from .io import read_jsonl
 
-    return read_jsonl(path, "classification" if kind == "classification" else "tagging", labels)
-
-
-def infer_labels(kind: str, datasets: Sequence[Sequence[Mapping]]) -> tuple[str, ...]:
-    """The label set seen in ``datasets`` (sorted; "O" first for tagging)."""
-    seen = {
-        lab
-        for recs in datasets
-        for r in recs
-        for lab in ([r["label"]] if kind == "classification" else r["tags"])
-    }
-    return tuple(sorted(seen, key=lambda x: (x != "O", x)))
+    return read_jsonl(path, get_kind(kind).schema, labels)
 
 
 def finetune_config(params: Mapping[str, Any], labels: Sequence[str]) -> FinetuneConfig:

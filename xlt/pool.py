@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,11 @@ import pandas as pd
 
 from .io import DataError, atomic_open, read_json, read_jsonl
 from .metrics import example_stats, scores
+from .tasks import get_kind
 
 ID_COLUMNS = ["candidate", "method", "hp", "lr", "epochs", "batch_size", "seed"]
 METRICS_KEYS = (*ID_COLUMNS[1:], "scores", "main_metric")
 PREDICTIONS_KEYS = ("labels", "dev")
-
-
-def _kind_to_schema(kind: str) -> str:
-    return "classification" if kind == "classification" else "tagging"
 
 
 def build_pool(
@@ -51,10 +47,10 @@ def build_pool(
     arrays_path: str,
 ) -> pd.DataFrame:
     """Gather candidate records into a pool (atomically written table + arrays)."""
-    schema = _kind_to_schema(kind)
+    task = get_kind(kind)
     langs = sorted(dev_files)
-    dev = {lang: read_jsonl(dev_files[lang], schema) for lang in langs}
-    gold = {lang: [_gold(r, kind) for r in recs] for lang, recs in dev.items()}
+    dev = {lang: read_jsonl(dev_files[lang], task.schema) for lang in langs}
+    gold = {lang: [task.gold(r) for r in recs] for lang, recs in dev.items()}
     rows, feats, stats, ids = [], [], {lang: [] for lang in langs}, []
     labels: list[str] = []
     for mpath, ppath, fpath in zip(metrics_files, predictions_files, features_files, strict=True):
@@ -147,25 +143,17 @@ def read_features(path: str | Path, langs: Sequence[str]) -> np.ndarray:
         raise candidate_error(path, f"unreadable features ({type(e).__name__}: {e})") from None
 
 
-def _gold(rec: Mapping, kind: str):
-    return rec["label"] if kind == "classification" else rec["tags"]
-
-
 def _add_majority(table: pd.DataFrame, kind: str, train_file, test_files) -> pd.DataFrame:
     """The trivial baseline: the source-train majority label predicted everywhere (test score)."""
-    if not train_file:
+    task = get_kind(kind)
+    baseline = task.majority_baseline(read_jsonl(train_file, task.schema)) if train_file else None
+    if baseline is None:
         return table
-    schema = _kind_to_schema(kind)
-    train = read_jsonl(train_file, schema)
-    counts = Counter(lab for r in train for lab in ([r["label"]] if kind == "classification" else r["tags"]))  # fmt: skip
-    majority = counts.most_common(1)[0][0]
+    majority, predict = baseline
     base = {}
     for lang, path in test_files.items():
-        recs = read_jsonl(path, schema)
-        gold = [_gold(r, kind) for r in recs]
-        pred = [majority if kind == "classification" else [majority] * len(g) for g in gold]
-        res = scores(kind, gold, pred)
-        base[lang] = res["f1" if kind == "ner" else "accuracy"]
+        gold = [task.gold(r) for r in read_jsonl(path, task.schema)]
+        base[lang] = scores(kind, gold, [predict(g) for g in gold])[task.main_metric]
     table["majority_test"] = table["lang"].map(base)
     table.attrs["majority_label"] = majority
     return table

@@ -82,7 +82,7 @@ def representations(
     they include whatever earlier hooks on that module changed (MetaXL's RTNs, when forced on)."""
     import torch
 
-    from ..train.tasks import bucket_batches, collate, encode
+    from ..tasks import bucket_batches, collate, encode
 
     feats = encode(spec, tokenizer, records, max_length)
     if len(feats) == 0:
@@ -105,7 +105,7 @@ def representations(
     try:
         with torch.no_grad():
             for idx in bucket_batches(feats.lengths, batch_size):
-                batch = collate(feats, idx, tokenizer.pad_token_id, spec.token_level)
+                batch = collate(feats, idx, tokenizer.pad_token_id)
                 batch.pop("labels")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 seen.clear()

@@ -22,10 +22,9 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from .backends import now_utc
 
 DEFAULT_CACHE = "resources/translate/cache.sqlite"
 _SCHEMA = """
@@ -162,7 +161,7 @@ class TranslationCache:
     ) -> None:
         """Store one translation and commit it immediately (a newer one replaces an older)."""
         prov = dict(provenance or {})
-        created = str(prov.get("date") or now_utc())
+        created = str(prov.get("date") or datetime.now(UTC).isoformat(timespec="seconds"))
         row = (
             engine,
             src,

@@ -1,0 +1,102 @@
+"""Sequence classification: one label per text or text pair (sentiment, topic, NLI).
+
+A record with ``text_pair`` is encoded as a pair with the tokenizer's own template
+(``[CLS] premise [SEP] hypothesis [SEP]`` for BERT, ``<s> premise </s></s> hypothesis </s>`` for
+XLM-R). The head classifies the first token's vector ([CLS]; ``pooling="first"``) or the mean of
+all real tokens' vectors (``pooling="mean"``, through the encoder's own pooler), which lets a tiny
+encoder carry script-independent cues (digits, emoticons) into the sentence vector. Metrics:
+accuracy and macro-F1 in percent (accuracy is the main one).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .base import IGNORE, Features, TaskKind, from_pretrained, pad_inputs
+
+
+def classification_scores(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")
+    acc = sum(a == b for a, b in zip(gold, pred, strict=True)) / max(1, len(gold))
+    f1s = []
+    for lab in sorted(set(gold)):
+        tp = sum(g == lab and p == lab for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != lab and p == lab for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == lab and p != lab for g, p in zip(gold, pred, strict=True))
+        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
+    return {"accuracy": 100 * acc, "macro_f1": 100 * float(np.mean(f1s)) if f1s else 0.0}
+
+
+class Classification(TaskKind):
+    name = "classification"
+    schema = "classification"
+    token_level = False
+    main_metric = "accuracy"
+    metric_name = "accuracy"
+
+    def gold(self, record: Mapping[str, Any]) -> str:
+        return record["label"]
+
+    def record_labels(self, record: Mapping[str, Any]) -> Iterable[str]:
+        return [record["label"]]
+
+    def encode(self, spec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
+        texts = [r["text"] for r in records]
+        pairs = [r.get("text_pair") for r in records]
+        if any(p is not None for p in pairs):
+            enc = tokenizer(texts, [p or "" for p in pairs], truncation=True, max_length=max_length)
+        else:
+            enc = tokenizer(texts, truncation=True, max_length=max_length)
+        label_id = {lab: i for i, lab in enumerate(spec.labels)}
+        targets = [label_id.get(r.get("label"), IGNORE) for r in records]
+        empty: list[list[int]] = [[] for _ in records]
+        return Features(list(enc["input_ids"]), targets, empty, empty, [1] * len(records), kind=self.name)  # fmt: skip
+
+    def collate(self, feats: Features, idx: np.ndarray, pad_id: int) -> dict:
+        import torch
+
+        labels = torch.tensor([feats.targets[i] for i in idx], dtype=torch.long)
+        return {**pad_inputs(feats, idx, pad_id), "labels": labels}
+
+    def build_model(self, spec, encoder_dir: str, seed: int):
+        from transformers import AutoModelForSequenceClassification
+
+        model = from_pretrained(AutoModelForSequenceClassification, spec, encoder_dir, seed)
+        if spec.pooling == "mean":
+            from .pooling import mean_pool
+
+            mean_pool(model, encoder_dir)
+        return model
+
+    def decode(self, spec, logits: np.ndarray, feats: Features, i: int) -> str:
+        return spec.labels[int(logits.argmax(-1))]
+
+    def scores(self, gold, pred) -> dict[str, float]:
+        return classification_scores(gold, pred)
+
+    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+        """Per example: the one-hot of its (gold label, predicted label) pair, flattened (k×k)."""
+        index = {lab: i for i, lab in enumerate(labels)}
+        k = len(labels)
+        out = np.zeros((len(gold), k * k), dtype=np.int8)
+        for n, (g, p) in enumerate(zip(gold, pred, strict=True)):
+            out[n, index[g] * k + index[p]] = 1
+        return out
+
+    def score_from_stats(self, stats: np.ndarray):
+        tot = stats.sum(axis=-2).astype(np.float64)
+        k = int(round(np.sqrt(stats.shape[-1])))
+        conf = tot.reshape(*tot.shape[:-1], k, k)
+        return 100 * np.trace(conf, axis1=-2, axis2=-1) / np.maximum(conf.sum(axis=(-2, -1)), 1)
+
+    def majority_baseline(self, train: Sequence[Mapping]):
+        label = Counter(r["label"] for r in train).most_common(1)[0][0]
+        return label, lambda gold: label
+
+
+KIND = Classification()
