@@ -63,7 +63,8 @@ def parsing_example_stats(gold: Sequence[Sentence], predicted: Sequence[Sentence
 def parsing_scores(gold: Sequence[Sentence], predicted: Sequence[Sentence]) -> dict[str, float]:
     """UAS and LAS in percent over all words (punctuation included), as conll18_ud_eval.py."""
     heads, labelled, words = parsing_example_stats(gold, predicted).sum(axis=0).tolist()
-    return {"uas": 100 * heads / max(1, words), "las": 100 * labelled / max(1, words)}
+    words = max(1, words)  # ratio first, as the script's 100 * f1: equal to the last bit
+    return {"uas": 100 * (heads / words), "las": 100 * (labelled / words)}
 
 
 def parsing_score_from_stats(stats: np.ndarray) -> float | np.ndarray:
@@ -72,7 +73,7 @@ def parsing_score_from_stats(stats: np.ndarray) -> float | np.ndarray:
     Works on the last two axes, so ``stats`` may carry leading batch axes (…, n, 3).
     """
     tot = stats.sum(axis=-2).astype(np.float64)
-    return 100 * tot[..., 1] / np.maximum(tot[..., 2], 1)
+    return 100 * (tot[..., 1] / np.maximum(tot[..., 2], 1))
 
 
 # --------------------------------------------------------------------------------------------
