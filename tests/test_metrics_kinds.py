@@ -145,12 +145,10 @@ QA_CASES = {
         {"q1": ["«Москва»"], "q2": ["Лев Толстой"], "q3": ["в 1812 году"]},
         {"q1": "Москва", "q2": "Толстой — писатель", "q3": "1812"},
     ),
-    # MLQA's English rule: SQuAD's plus Unicode punctuation (q3's curly quotes go)
-    "en-mlqa": None,
-    # SQuAD v1.1's rule on Chinese (XTREME's XQuAD scoring): no segmentation, ASCII punctuation
-    "zh-squad": None,
 }
+# MLQA's English rule: SQuAD's plus Unicode punctuation (q3's curly quotes go)
 QA_CASES["en-mlqa"] = ("en", "mlqa", *QA_CASES["en"][2:])
+# SQuAD v1.1's rule on Chinese (XTREME's XQuAD scoring): no segmentation, ASCII punctuation
 QA_CASES["zh-squad"] = (
     "zh",
     "squad",
