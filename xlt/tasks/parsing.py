@@ -1,0 +1,167 @@
+"""Dependency parsing: UAS/LAS as the CoNLL 2018 shared task's ``conll18_ud_eval.py`` scores them,
+per-sentence statistics for re-scoring subsets, and head decoding (greedy and maximum spanning
+tree) from arc scores.
+
+A sentence is a list of ``(head, deprel)`` per word; heads are 1-based word indices, 0 = root.
+Gold and predicted sentences share the tokenisation (the parser scores the gold words), so the
+official script's word alignment is the identity and its precision, recall, F1 and aligned accuracy
+of UAS/LAS coincide with the plain per-word accuracy computed here:
+
+- UAS: the head is correct;
+- LAS: the head is correct and the *universal* part of the relation is (``deprel.split(":")[0]``
+  on both sides: ``nsubj:pass`` and ``nsubj`` match; the script compares case-sensitively);
+- every word counts, punctuation included (the script filters words only for CLAS/MLAS/BLEX,
+  never for UAS/LAS).
+
+The official script refuses a system file whose sentence is not a tree with exactly one word
+attached to the root (cycles, several or no roots); these functions score any head sequence, so
+the output of greedy decoding can be scored too. On trees they equal the script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+Sentence = Sequence[tuple[int, str]]
+
+
+def universal_deprel(deprel: str) -> str:
+    """The universal part of a UD relation: ``nsubj:pass`` → ``nsubj`` (as conll18_ud_eval.py)."""
+    return deprel.split(":")[0]
+
+
+def parsing_example_stats(gold: Sequence[Sentence], predicted: Sequence[Sentence]) -> np.ndarray:
+    """Per sentence: (correct heads, correct heads with correct universal relation, words).
+
+    Any subset's UAS/LAS is its column sums' ratio (``parsing_score_from_stats``).
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} predicted")
+    rows = np.zeros((len(gold), 3), dtype=np.int64)
+    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        if len(g) != len(p):
+            raise ValueError(f"sentence {i}: {len(g)} gold words but {len(p)} predicted")
+        for side, sent in (("gold", g), ("predicted", p)):
+            for j, (head, _) in enumerate(sent):
+                if not 0 <= head <= len(sent):
+                    raise ValueError(
+                        f"sentence {i}, word {j + 1}: {side} head {head} is outside 0..{len(sent)} "
+                        "(heads are 1-based word indices, 0 = root)"
+                    )
+        heads = sum(gh == ph for (gh, _), (ph, _) in zip(g, p, strict=True))
+        labelled = sum(
+            gh == ph and universal_deprel(gr) == universal_deprel(pr)
+            for (gh, gr), (ph, pr) in zip(g, p, strict=True)
+        )
+        rows[i] = (heads, labelled, len(g))
+    return rows
+
+
+def parsing_scores(gold: Sequence[Sentence], predicted: Sequence[Sentence]) -> dict[str, float]:
+    """UAS and LAS in percent over all words (punctuation included), as conll18_ud_eval.py."""
+    heads, labelled, words = parsing_example_stats(gold, predicted).sum(axis=0).tolist()
+    words = max(1, words)  # ratio first, as the script's 100 * f1: equal to the last bit
+    return {"uas": 100 * (heads / words), "las": 100 * (labelled / words)}
+
+
+def parsing_score_from_stats(stats: np.ndarray) -> float | np.ndarray:
+    """The main parsing score, LAS in percent, of the sentences whose statistics are the rows.
+
+    Works on the last two axes, so ``stats`` may carry leading batch axes (…, n, 3).
+    """
+    tot = stats.sum(axis=-2).astype(np.float64)
+    return 100 * (tot[..., 1] / np.maximum(tot[..., 2], 1))
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+
+
+def decode_heads(arc_scores: np.ndarray, method: Literal["greedy", "mst"] = "mst") -> np.ndarray:
+    """Heads (length n, values 0..n, 0 = root) of words 1..n from ``arc_scores[d, h]``, the score
+    of word ``h`` (0 = root) as head of word ``d``: an (n+1) × (n+1) matrix as a biaffine parser
+    produces it; row 0 (the root's head) and the diagonal (self-loops) are ignored.
+
+    - ``greedy``: each word's best head on its own. Fast, but **not always a tree**: cycles and
+      several (or no) root attachments happen; conll18_ud_eval.py would refuse such output.
+    - ``mst``: the maximum spanning tree (Chu-Liu/Edmonds) with **exactly one word attached to the
+      root**. **Always a tree**, and the best-scoring one: the single-root constraint is imposed by
+      lowering every root arc by more than the score range of n arcs, so that any tree with k > 1
+      root arcs loses to every single-root tree, and among single-root trees the order is
+      unchanged (Gabow & Tarjan's reduction; ties may break differently under float rounding).
+    """
+    scores = np.array(arc_scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != scores.shape[1] or scores.shape[0] < 1:
+        raise ValueError(f"arc scores must be an (n+1) × (n+1) matrix; got shape {scores.shape}")
+    n = scores.shape[0] - 1
+    scores[0, :] = 0.0  # row 0 and the diagonal are ignored: they may hold anything
+    np.fill_diagonal(scores, 0.0)
+    if not np.isfinite(scores).all():
+        raise ValueError("arc scores must be finite (mask arcs with a large negative number)")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    np.fill_diagonal(scores, -np.inf)
+    scores[0, :] = -np.inf
+    if method == "greedy":
+        return scores[1:].argmax(axis=1)
+    if method != "mst":
+        raise ValueError(f"unknown decoding method {method!r}; expected greedy or mst")
+    finite = scores[1:][np.isfinite(scores[1:])]
+    penalty = 1.0 + n * float(finite.max() - finite.min())
+    scores[1:, 0] -= penalty
+    return _chu_liu_edmonds(scores)[1:]
+
+
+def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
+    """Maximum spanning arborescence rooted at node 0 of ``scores[d, h]`` (row 0 and the diagonal
+    are −inf; every other row has a finite entry). Returns heads, ``heads[0] = -1``.
+
+    Take every node's best head; if that has a cycle C, contract C into one node whose arcs are
+    the best arc out of C to each other node and, for arcs into C, the gain of replacing the
+    cycle arc of the entered node; solve the smaller problem and expand.
+    """
+    heads = scores.argmax(axis=1)
+    heads[0] = -1
+    cycle = _find_cycle(heads)
+    if cycle is None:
+        return heads
+    cyc = np.asarray(cycle)
+    in_cycle = np.zeros(len(heads), dtype=bool)
+    in_cycle[cyc] = True
+    outside = np.flatnonzero(~in_cycle)  # starts with the root, node 0
+    k = len(outside)
+    sub = np.full((k + 1, k + 1), -np.inf)
+    sub[:k, :k] = scores[np.ix_(outside, outside)]
+    out_of_cycle = scores[np.ix_(outside, cyc)]  # (k, |C|): a cycle node heads an outside node
+    best_head = out_of_cycle.argmax(axis=1)
+    sub[:k, k] = out_of_cycle[np.arange(k), best_head]
+    into_cycle = scores[np.ix_(cyc, outside)] - scores[cyc, heads[cyc]][:, None]  # (|C|, k)
+    best_dep = into_cycle.argmax(axis=0)
+    sub[k, :k] = into_cycle[best_dep, np.arange(k)]
+    sub_heads = _chu_liu_edmonds(sub)
+    result = heads.copy()
+    for i in range(1, k):
+        h = sub_heads[i]
+        result[outside[i]] = cyc[best_head[i]] if h == k else outside[h]
+    entry = sub_heads[k]
+    result[cyc[best_dep[entry]]] = outside[entry]
+    return result
+
+
+def _find_cycle(heads: np.ndarray) -> list[int] | None:
+    """The nodes of one cycle in the head graph (nodes 1.., node 0 the root), or None."""
+    state = np.zeros(len(heads), dtype=np.int8)  # 0 new, 1 on the current path, 2 done
+    for start in range(1, len(heads)):
+        path: list[int] = []
+        v = start
+        while v > 0 and state[v] == 0:
+            state[v] = 1
+            path.append(v)
+            v = int(heads[v])
+        if v > 0 and state[v] == 1:
+            return path[path.index(v) :]
+        state[path] = 2
+    return None
