@@ -3,7 +3,19 @@
 Every dataset in xlt is a JSONL file with one example per line (see architecture.md):
 
 - tagging:        {"id", "tokens": [...], "tags": [...]}
-- classification: {"id", "text", "label"} (+ optional "text_pair")
+- classification: {"id", "text", "label"} (+ optional "text_pair": the second sentence of a pair,
+                  e.g. the NLI hypothesis)
+- qa:             {"id", "context", "question", "answers": {"text": [...], "answer_start": [...]}}
+                  (+ optional "lang"); extractive: ``context[start:start + len(text)] == text``
+                  (0-based character offsets), one answer or more (dev/test sets list several
+                  annotators' answers), never none (SQuAD v1.1: every question is answerable)
+- relation:       {"id", "tokens", "head": [start, end], "tail": [start, end], "label"}: head and
+                  tail are token spans, **end exclusive** (Python slices: ``tokens[start:end]``),
+                  non-empty and disjoint; a directed label (``org:founded_by(e1,e2)``) keeps its
+                  direction in its name, head = e1 and tail = e2 of the source file
+- parsing:        {"id", "tokens", "heads": [int, ...], "deprels": [...]} (+ optional "tags",
+                  UPOS): heads are 1-based word indices, 0 = the root; the heads form a tree (no
+                  word is its own head, no cycle, at least one word attached to the root)
 - parallel:       {"id", "src_id", ...} links a translated/realised example to its source
 
 Outputs are written to a temporary name next to the target and renamed into place, so an
@@ -17,17 +29,21 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-Kind = Literal["tagging", "classification", "parallel", "text"]
+Kind = Literal["tagging", "classification", "qa", "relation", "parsing", "parallel", "text"]
 
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "tagging": ("id", "tokens", "tags"),
     "classification": ("id", "text", "label"),
+    "qa": ("id", "context", "question", "answers"),
+    "relation": ("id", "tokens", "head", "tail", "label"),
+    "parsing": ("id", "tokens", "heads", "deprels"),
     "parallel": ("id", "src_id"),
     "text": ("id", "text"),
 }
@@ -168,6 +184,14 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             yield lineno, rec
 
 
+class Invalid(ValueError):
+    """One record breaks the schema; ``validate_record`` adds the file and line."""
+
+    def __init__(self, problem: str, fix: str = ""):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
 def validate_record(
     rec: Mapping[str, Any],
     kind: Kind,
@@ -175,7 +199,11 @@ def validate_record(
     lineno: int | None,
     labels: Sequence[str] | None = None,
 ) -> None:
-    """Check one record against the common schema (and an optional label set)."""
+    """Check one record against the common schema (and an optional label set).
+
+    ``labels`` is the allowed set of the record's labels: tags (tagging), the label
+    (classification, relation) or the dependency relations (parsing); QA has none.
+    """
     missing = [k for k in REQUIRED_KEYS[kind] if k not in rec]
     if missing:
         raise DataError(
@@ -184,41 +212,201 @@ def validate_record(
             f"{kind} record lacks {', '.join(repr(k) for k in missing)}",
             f"expected keys {list(REQUIRED_KEYS[kind])}",
         )
-    if kind == "tagging":
-        toks, tags = rec["tokens"], rec["tags"]
-        if not isinstance(toks, list) or not isinstance(tags, list):
-            raise DataError(path, lineno, "'tokens' and 'tags' must be lists")
-        if len(toks) != len(tags):
-            raise DataError(
-                path,
-                lineno,
-                f"{len(toks)} tokens but {len(tags)} tags",
-                "every token needs exactly one tag",
+    check = CHECKS.get(kind)
+    if check is None:
+        return
+    try:
+        check(rec, None if labels is None else frozenset(labels))
+    except Invalid as e:
+        raise DataError(path, lineno, e.problem, e.fix) from None
+
+
+def _label_error(what: str, value: Any, labels: frozenset[str]) -> Invalid:
+    return Invalid(
+        f"{what} {value!r} is not in the label set {sorted(labels)}",
+        "fix the " + what.split()[-1] + " or add it to the dataset's labels in the config",
+    )
+
+
+def _check_tokens(toks: Any) -> None:
+    if not isinstance(toks, list):
+        raise Invalid("'tokens' must be a list")
+    if not toks:
+        raise Invalid("empty sentence", "drop empty examples")
+    if any(not isinstance(t, str) or not t or t.isspace() for t in toks):
+        raise Invalid("a token is empty, whitespace or not a string")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_tagging(rec: Mapping[str, Any], labels: frozenset[str] | None) -> None:
+    toks, tags = rec["tokens"], rec["tags"]
+    if not isinstance(toks, list) or not isinstance(tags, list):
+        raise Invalid("'tokens' and 'tags' must be lists")
+    if len(toks) != len(tags):
+        raise Invalid(
+            f"{len(toks)} tokens but {len(tags)} tags", "every token needs exactly one tag"
+        )
+    _check_tokens(toks)
+    if labels is not None:
+        for t in tags:
+            if t not in labels:
+                raise _label_error("tag", t, labels)
+
+
+def _check_classification(rec: Mapping[str, Any], labels: frozenset[str] | None) -> None:
+    if not isinstance(rec["text"], str) or not rec["text"].strip():
+        raise Invalid("'text' must be a non-empty string")
+    pair = rec.get("text_pair")
+    if pair is not None and (not isinstance(pair, str) or not pair.strip()):
+        raise Invalid(
+            "'text_pair' must be a non-empty string when present",
+            "give the second sentence of the pair, or drop the key for single-sentence data",
+        )
+    if labels is not None and rec["label"] not in labels:
+        raise _label_error("label", rec["label"], labels)
+
+
+def _check_qa(rec: Mapping[str, Any], labels: frozenset[str] | None) -> None:
+    rid, context, answers = rec["id"], rec["context"], rec["answers"]
+    if not isinstance(context, str) or not context.strip():
+        raise Invalid(f"question {rid!r}: 'context' must be a non-empty string")
+    if not isinstance(rec["question"], str) or not rec["question"].strip():
+        raise Invalid(f"question {rid!r}: 'question' must be a non-empty string")
+    if "lang" in rec and not isinstance(rec["lang"], str):
+        raise Invalid(f"question {rid!r}: 'lang' must be a language code")
+    shape = "{'text': [...], 'answer_start': [...]}"
+    if not isinstance(answers, Mapping) or not all(
+        isinstance(answers.get(k), list) for k in ("text", "answer_start")
+    ):
+        raise Invalid(f"question {rid!r}: 'answers' must be {shape}")
+    texts, starts = answers["text"], answers["answer_start"]
+    if len(texts) != len(starts):
+        raise Invalid(
+            f"question {rid!r}: {len(texts)} answer texts but {len(starts)} answer_start values",
+            "every answer needs its text and its start",
+        )
+    if not texts:
+        raise Invalid(
+            f"question {rid!r} has no answer",
+            "extractive QA (SQuAD v1.1) has no unanswerable questions: give the answer's text "
+            "and answer_start, or drop the question",
+        )
+    for text, start in zip(texts, starts, strict=True):
+        if not isinstance(text, str) or not text.strip():
+            raise Invalid(f"question {rid!r}: an answer text is empty or not a string")
+        if not _is_int(start) or start < 0:
+            raise Invalid(f"question {rid!r}: answer_start {start!r} is not an offset (int >= 0)")
+        found = context[start : start + len(text)]
+        if found != text:
+            at = [m.start() for m in re.finditer(re.escape(text), context)][:5]
+            where = f"the text occurs at {at}" if at else "the text does not occur in the context"
+            raise Invalid(
+                f"question {rid!r}: answer {text!r} expected at answer_start {start}, but the "
+                f"context there reads {found!r}",
+                f"answer_start is the 0-based character (not byte) offset in the context; {where}",
             )
-        if not toks:
-            raise DataError(path, lineno, "empty sentence", "drop empty examples")
-        if any(not isinstance(t, str) or not t or t.isspace() for t in toks):
-            raise DataError(path, lineno, "a token is empty, whitespace or not a string")
-        if labels is not None:
-            allowed = set(labels)
-            for t in tags:
-                if t not in allowed:
-                    raise DataError(
-                        path,
-                        lineno,
-                        f"tag {t!r} is not in the label set {sorted(allowed)}",
-                        "fix the tag or add it to the dataset's labels in the config",
-                    )
-    elif kind == "classification":
-        if not isinstance(rec["text"], str) or not rec["text"].strip():
-            raise DataError(path, lineno, "'text' must be a non-empty string")
-        if labels is not None and rec["label"] not in set(labels):
-            raise DataError(
-                path,
-                lineno,
-                f"label {rec['label']!r} is not in the label set {sorted(labels)}",
-                "fix the label or add it to the dataset's labels in the config",
+
+
+def _check_span(rec: Mapping[str, Any], key: str, n: int) -> tuple[int, int]:
+    span = rec[key]
+    if not (isinstance(span, list | tuple) and len(span) == 2 and all(map(_is_int, span))):
+        raise Invalid(f"'{key}' must be [start, end] token offsets, got {span!r}")
+    start, end = span
+    if not 0 <= start < end <= n:
+        raise Invalid(
+            f"'{key}' span {list(span)} is not a non-empty span of the {n} tokens",
+            "spans are [start, end) token offsets, end exclusive: 0 <= start < end <= #tokens",
+        )
+    return start, end
+
+
+def _check_relation(rec: Mapping[str, Any], labels: frozenset[str] | None) -> None:
+    _check_tokens(rec["tokens"])
+    n = len(rec["tokens"])
+    head, tail = _check_span(rec, "head", n), _check_span(rec, "tail", n)
+    if head[0] < tail[1] and tail[0] < head[1]:
+        raise Invalid(
+            f"head {list(head)} and tail {list(tail)} overlap",
+            "the two entities must be disjoint token spans",
+        )
+    if not isinstance(rec["label"], str) or not rec["label"]:
+        raise Invalid("'label' must be a non-empty string")
+    if labels is not None and rec["label"] not in labels:
+        raise _label_error("label", rec["label"], labels)
+
+
+def find_cycle(heads: Sequence[int]) -> list[int] | None:
+    """The 1-based words of a cycle in ``heads`` (1-based heads, 0 = root), or None.
+
+    Each word's head chain is followed until it reaches the root or a word already known to
+    reach it; revisiting a word of the current chain closes a cycle.
+    """
+    reaches_root = [False] * (len(heads) + 1)
+    reaches_root[0] = True
+    for word in range(1, len(heads) + 1):
+        chain: list[int] = []
+        on_chain: set[int] = set()
+        j = word
+        while not reaches_root[j]:
+            if j in on_chain:
+                return chain[chain.index(j) :]
+            chain.append(j)
+            on_chain.add(j)
+            j = heads[j - 1]
+        for k in chain:
+            reaches_root[k] = True
+    return None
+
+
+def _check_parsing(rec: Mapping[str, Any], labels: frozenset[str] | None) -> None:
+    toks, heads, deprels = rec["tokens"], rec["heads"], rec["deprels"]
+    _check_tokens(toks)
+    n = len(toks)
+    for key in ("heads", "deprels", "tags"):
+        value = rec.get(key, toks)
+        if not isinstance(value, list) or len(value) != n:
+            size = len(value) if isinstance(value, list) else type(value).__name__
+            raise Invalid(f"{n} tokens but {size} {key}", f"every word needs exactly one of {key}")
+    for i, (head, tok) in enumerate(zip(heads, toks, strict=True), 1):
+        if not _is_int(head) or not 0 <= head <= n:
+            raise Invalid(
+                f"word {i} {tok!r} has head {head!r}, outside 0..{n}",
+                "heads are 1-based word indices of the sentence, 0 for the root",
             )
+        if head == i:
+            raise Invalid(f"word {i} {tok!r} is its own head", "fix the head column")
+    if 0 not in heads:
+        raise Invalid("no word is attached to the root (head 0)", "one word must have head 0")
+    cycle = find_cycle(heads)
+    if cycle is not None:
+        raise Invalid(
+            f"the heads form a cycle: {describe_cycle(cycle, toks)}",
+            "every word must reach the root (head 0) by following its heads",
+        )
+    if any(not isinstance(d, str) or not d.strip() for d in deprels):
+        raise Invalid("a dependency relation is empty or not a string")
+    if labels is not None:
+        for d in deprels:
+            if d not in labels:
+                raise _label_error("dependency relation", d, labels)
+
+
+def describe_cycle(cycle: Sequence[int], tokens: Sequence[str]) -> str:
+    """``3 'go' -> 5 'home' -> 3 'go'``: the words of a cycle, each pointing at its head."""
+    steps = [f"{i} {tokens[i - 1]!r}" for i in (*cycle, cycle[0])]
+    return " -> ".join(steps)
+
+
+CHECKS = {
+    "tagging": _check_tagging,
+    "classification": _check_classification,
+    "qa": _check_qa,
+    "relation": _check_relation,
+    "parsing": _check_parsing,
+}
 
 
 def read_jsonl(

@@ -2,11 +2,17 @@
 
 Formats (keys of ``READERS``):
 
-- ``conllu``  Universal Dependencies; tokens = FORM (column 2), tags = UPOS (column 4).
+- ``conllu``  Universal Dependencies; tokens = FORM (column 2), tags = UPOS (column 4); with
+              ``kind: parsing`` also heads (column 7) and deprels (column 8).
 - ``conll``   CoNLL-2002/2003 NER; token first, NER tag last, space- or tab-separated.
 - ``wikiann`` WikiANN / PAN-X; ``index<TAB>token<TAB>tag`` or ``token<TAB>tag``.
 - ``uner``    Universal NER; ``index<TAB>token<TAB>tag<TAB>extra<TAB>annotator`` + ``#`` comments.
 - ``sib200``  SIB-200 topic classification; TSV with header ``index_id<TAB>category<TAB>text``.
+- ``squad``   SQuAD v1.1 JSON (SQuAD, XQuAD, MLQA, TyDi QA GoldP): extractive QA, one record a
+              question.
+- ``kbp37``   KBP37 / RELX relations: ``id<TAB>"... <e1> A </e1> ... <e2> B </e2> ..."``, label.
+- ``xnli``    XNLI TSV ``premise<TAB>hypothesis<TAB>label``: sentence pairs, ids carry the line.
+- ``umsab``   UMSAB tweet sentiment: ``{split}_text.txt`` + ``{split}_labels.txt`` (0/1/2).
 - ``jsonl``   already in the common schema (validated with ``xlt.io.read_jsonl``).
 
 Every reader opens gzip files transparently (detected by their magic bytes), decodes through a
@@ -14,8 +20,10 @@ text stream (see ``iter_lines`` for byte-order marks and mis-declared encodings;
 names its line and column), raises ``DataError(path, line, problem, fix)`` for malformed input
 (a tagging file's column count is fixed by its first token row), and validates each record with
 ``xlt.io.validate_record`` (against the optional ``labels`` the caller passes). Ids are the
-file's own sentence id when it has one (``# sent_id``, SIB-200 ``index_id``), else
-``f"{lang}-{split}-{n}"`` with ``n`` the 0-based sentence number.
+file's own sentence id when it has one (``# sent_id``, SIB-200 ``index_id``, SQuAD and KBP37
+ids), ``f"{split}-l{line:06d}"`` in one-example-per-line files (XNLI, UMSAB: the same id in
+every language of a line-parallel file), else ``f"{lang}-{split}-{n}"`` with ``n`` the 0-based
+sentence number.
 
 What a reader accepts but distrusts (an ``I-X`` that starts a chunk in IOB2 data, text that
 looks mis-declared) is logged with ``logging.warning`` naming file and line, and counted in the
@@ -25,23 +33,33 @@ looks mis-declared) is logged with ``logging.warning`` naming file and line, and
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import gzip
 import inspect
 import io
+import json
 import logging
 import os
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from xlt.io import DataError, Kind, iter_jsonl, read_jsonl, validate_record
+from xlt.io import (
+    DataError,
+    Kind,
+    describe_cycle,
+    find_cycle,
+    iter_jsonl,
+    read_jsonl,
+    validate_record,
+)
 
 Record = dict[str, Any]
 PathLike = str | os.PathLike
@@ -365,9 +383,13 @@ def convert_scheme(tags: Sequence[str], scheme: str) -> list[str]:
 
 
 def check_labels(
-    path: PathLike, linenos: Sequence[int], tags: Sequence[str], labels: Sequence[str] | None
+    path: PathLike,
+    linenos: Sequence[int],
+    tags: Sequence[str],
+    labels: Sequence[str] | None,
+    what: str = "tag",
 ) -> None:
-    """Name the exact line of the first tag outside the label set."""
+    """Name the exact line of the first tag (or ``what``) outside the label set."""
     if labels is None:
         return
     allowed = set(labels)
@@ -376,8 +398,8 @@ def check_labels(
             raise DataError(
                 path,
                 lineno,
-                f"tag {tag!r} is not in the label set {sorted(allowed)}",
-                "fix the tag or add it to the dataset's labels in the config",
+                f"{what} {tag!r} is not in the label set {sorted(allowed)}",
+                f"fix the {what.split()[-1]} or add it to the dataset's labels in the config",
             )
 
 
@@ -579,9 +601,17 @@ def read_conllu(
     split: str,
     labels: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    kind: Kind = "tagging",
     report: ReadReport | None = None,
 ) -> list[Record]:
-    """UD CoNLL-U: FORM/UPOS per word; multiword ranges and empty nodes skipped."""
+    """UD CoNLL-U: FORM/UPOS per word (``kind: tagging``) or its dependency tree (``parsing``,
+    see ``read_conllu_trees``); multiword ranges and empty nodes skipped."""
+    if kind == "parsing":
+        return read_conllu_trees(
+            path, lang=lang, split=split, labels=labels, encoding=encoding, report=report
+        )
+    if kind != "tagging":
+        raise ValueError(f"CoNLL-U gives tagging or parsing records, not {kind!r}")
     return read_tagged(
         path,
         conllu_row,
@@ -752,6 +782,540 @@ def check_sib200_header(path: PathLike, first: tuple[int, str] | None) -> None:
         )
 
 
+# --------------------------------------------------------------------------------------------
+# task kinds beyond tagging: dependency trees, extractive QA, relations, sentence pairs
+
+
+def line_id(split: str, lineno: int) -> str:
+    """The id of a one-example-per-line file's example: its split and 1-based line.
+
+    Shared by the translations of a line-parallel file (XNLI line i of every language is the
+    same pair), so that a line split can be checked across languages by id.
+    """
+    return f"{split}-l{lineno:06d}"
+
+
+def conllu_word(line: str) -> tuple[int, str, str, int, str] | None:
+    """ID, FORM, UPOS, HEAD and DEPREL of a word line; None for ranges and empty nodes."""
+    cols = tab_columns(line, (10,), "10 tab-separated CoNLL-U columns")
+    if not CONLLU_ID.fullmatch(cols[0]):
+        raise RowError(
+            f"ID {cols[0]!r} is not a word index (1), a multiword range (1-2) or an empty node (1.1)"
+        )
+    if not cols[0].isdigit():
+        return None
+    check_upos(cols[3])
+    if not cols[6].isdigit():
+        raise RowError(
+            f"HEAD {cols[6]!r} is not a word index",
+            "parsing needs the gold head (column 7) of every word; is the file annotated for "
+            "syntax?",
+        )
+    if not cols[7].strip() or cols[7] == "_":
+        raise RowError(
+            f"DEPREL {cols[7]!r} is empty", "column 8 must name the relation to the head"
+        )
+    return int(cols[0]), cols[1], cols[3], int(cols[6]), cols[7]
+
+
+def read_conllu_trees(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """UD CoNLL-U as parsing records: FORM, HEAD (column 7), DEPREL (column 8), UPOS as tags.
+
+    Multiword ranges and empty nodes are skipped: HEAD holds word IDs, which such lines do not
+    shift. Beyond the schema's tree check, UD's own guarantees are enforced (its validator
+    checks them; every shared treebank meets them): word IDs count 1, 2, 3, ..., exactly one
+    word has HEAD 0, and it alone has DEPREL ``root``. Errors name the word's line.
+    """
+    out = RecordList(path, "parsing", labels)
+    for block in iter_blocks(iter_lines(path, encoding, report), "#"):
+        words: list[tuple[int, str, str, int, str]] = []
+        linenos: list[int] = []
+        for lineno, line in block.rows:
+            with at_line(path, lineno):
+                word = conllu_word(line)
+                if word is not None and word[0] != len(words) + 1:
+                    raise RowError(
+                        f"word ID {word[0]} follows word {len(words)}",
+                        "word IDs count 1, 2, 3, ... within a sentence (heads refer to them)",
+                    )
+            if word is not None:
+                words.append(word)
+                linenos.append(lineno)
+        if not words:
+            continue
+        check_ud_tree(path, linenos, words)
+        check_labels(path, linenos, [w[4] for w in words], labels, "dependency relation")
+        rid = comment_value(block.comments, "sent_id") or default_id(lang, split, len(out.records))
+        record = {
+            "id": rid,
+            "tokens": [w[1] for w in words],
+            "heads": [w[3] for w in words],
+            "deprels": [w[4] for w in words],
+            "tags": [w[2] for w in words],
+        }
+        out.add(record, block.start)
+    return out.result()
+
+
+def check_ud_tree(
+    path: PathLike, linenos: Sequence[int], words: Sequence[tuple[int, str, str, int, str]]
+) -> None:
+    """Heads inside the sentence, one root (DEPREL root), no cycle; errors name the word's line."""
+    n = len(words)
+    for lineno, (i, form, _, head, deprel) in zip(linenos, words, strict=True):
+        if head > n:
+            raise DataError(
+                path,
+                lineno,
+                f"word {i} {form!r} has HEAD {head}, but the sentence has {n} words",
+                "HEAD (column 7) is 0 or the ID of a word of the same sentence",
+            )
+        if head == i:
+            raise DataError(path, lineno, f"word {i} {form!r} is its own head", "fix column 7")
+        if (head == 0) != (deprel == "root"):
+            raise DataError(
+                path,
+                lineno,
+                f"word {i} {form!r} has HEAD {head} and DEPREL {deprel!r}",
+                "in UD the word with HEAD 0 has DEPREL root, and no other word has",
+            )
+    roots = [lineno for lineno, w in zip(linenos, words, strict=True) if w[3] == 0]
+    if len(roots) != 1:
+        raise DataError(
+            path,
+            roots[1] if roots else linenos[0],
+            f"{len(roots)} words have HEAD 0",
+            "a UD sentence has exactly one root word (HEAD 0, DEPREL root)",
+        )
+    cycle = find_cycle([w[3] for w in words])
+    if cycle is not None:
+        raise DataError(
+            path,
+            linenos[cycle[0] - 1],
+            f"the heads form a cycle: {describe_cycle(cycle, [w[1] for w in words])}",
+            "every word must reach the root by following HEAD (column 7); fix the heads",
+        )
+
+
+SQUAD_SHAPE = (
+    'SQuAD v1.1 JSON: {"data": [{"paragraphs": [{"context": "...", "qas": [{"id": "...", '
+    '"question": "...", "answers": [{"text": "...", "answer_start": 0}]}]}]}]}'
+)
+JSON_ID_KEY = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def read_squad(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """SQuAD v1.1 JSON (SQuAD, XQuAD, MLQA, TyDi QA GoldP): one record per question.
+
+    The id is the file's question id; an id the file repeats (XTREME's TyDi QA English train
+    has 89 distinct ids for 3,696 questions) gets ``~2``, ``~3``, ... in file order, warned
+    about and counted (``renamed_duplicate_id``). Every answer is checked against its context
+    (``context[answer_start:answer_start + len(text)] == text``). Errors name the line of the
+    question's ``"id"`` (a file on one line has only line 1) and the question id.
+    """
+    if labels is not None:
+        raise ValueError("extractive QA has no label set: remove the dataset's labels")
+    report = ReadReport() if report is None else report
+    text = "\n".join(line for _, line in iter_lines(path, encoding, report))
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(
+            path,
+            e.lineno,
+            f"not valid JSON ({e.msg} at column {e.colno})",
+            f"expected {SQUAD_SHAPE}",
+        ) from None
+    questions = list(squad_questions(path, doc))
+    check_answers_present(path, questions)
+    id_lines = json_id_lines(text)
+    out = RecordList(path, "qa", None)
+    first_line: dict[str, int | None] = {}
+    repeats: Counter[str] = Counter()
+    for where, context, qa in questions:
+        raw_id = str(qa.get("id", ""))
+        queue = id_lines.get(raw_id)
+        lineno = queue.popleft() if queue else None
+        rid = raw_id
+        if raw_id in first_line:
+            repeats[raw_id] += 1
+            rid = f"{raw_id}~{repeats[raw_id] + 1}"
+            report.note(
+                "renamed_duplicate_id",
+                path,
+                lineno,
+                f"question id {raw_id!r} repeats (first at line {first_line[raw_id]}): "
+                f"renamed {rid!r}",
+                "ids should be unique within a file",
+            )
+        else:
+            first_line[raw_id] = lineno
+        out.add(squad_record(path, lineno, where, rid, context, qa, lang), lineno)
+    return out.result()
+
+
+def check_answers_present(path: PathLike, questions: Sequence[tuple[str, str, dict]]) -> None:
+    """Reject a file whose every answer text is empty: its gold answers were stripped.
+
+    XTREME's copies of evaluation sets (TyDi QA GoldP dev among them) blank the answers as
+    ``{"text": "", "answer_start": 0}``; such a file can be neither trained nor scored on.
+    """
+    answers = [a for _, _, qa in questions for a in qa.get("answers") or [] if isinstance(a, dict)]
+    if answers and all(a.get("text") == "" for a in answers):
+        raise DataError(
+            path,
+            None,
+            f"all {len(answers)} answers of its {len(questions)} questions are empty: the gold "
+            "answers were stripped from this copy",
+            "use a copy with its gold answers (for TyDi QA GoldP dev: the original release "
+            "of google-research-datasets/tydiqa); this one can be neither trained nor scored on",
+        )
+
+
+def json_id_lines(text: str) -> dict[str, deque[int]]:
+    """The 1-based lines of every ``"id": "..."`` key in a JSON text, per id, in file order."""
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    lines: dict[str, deque[int]] = {}
+    for match in JSON_ID_KEY.finditer(text):
+        value = json.loads(match.group(1))
+        lines.setdefault(value, deque()).append(bisect.bisect(newlines, match.start()) + 1)
+    return lines
+
+
+def squad_questions(path: PathLike, doc: Any) -> Iterator[tuple[str, str, dict]]:
+    """``(where, context, qa)`` for every question, checking the SQuAD nesting on the way."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, list):
+        raise DataError(path, 1, "no 'data' list at the top", f"expected {SQUAD_SHAPE}")
+    for a, article in enumerate(data):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise DataError(
+                path, None, f"data[{a}] has no 'paragraphs' list", f"expected {SQUAD_SHAPE}"
+            )
+        for p, para in enumerate(paragraphs):
+            where = f"data[{a}].paragraphs[{p}]"
+            if not (
+                isinstance(para, dict)
+                and isinstance(para.get("context"), str)
+                and isinstance(para.get("qas"), list)
+            ):
+                raise DataError(
+                    path,
+                    None,
+                    f"{where} needs 'context' (a string) and 'qas' (a list)",
+                    f"expected {SQUAD_SHAPE}",
+                )
+            for q, qa in enumerate(para["qas"]):
+                if not isinstance(qa, dict):
+                    raise DataError(
+                        path, None, f"{where}.qas[{q}] is not an object", f"expected {SQUAD_SHAPE}"
+                    )
+                yield f"{where}.qas[{q}]", para["context"], qa
+
+
+def squad_record(
+    path: PathLike, lineno: int | None, where: str, rid: str, context: str, qa: dict, lang: str
+) -> Record:
+    missing = [k for k in ("id", "question", "answers") if k not in qa]
+    if missing:
+        raise DataError(path, lineno, f"{where} lacks {missing}", f"expected {SQUAD_SHAPE}")
+    if qa.get("is_impossible"):
+        raise DataError(
+            path,
+            lineno,
+            f"question {rid!r} is marked is_impossible (SQuAD 2.0)",
+            "this reader reads SQuAD v1.1, where every question has an answer: drop "
+            "unanswerable questions",
+        )
+    answers = qa["answers"]
+    if not isinstance(answers, list) or not all(
+        isinstance(a, dict) and "text" in a and "answer_start" in a for a in answers
+    ):
+        raise DataError(
+            path,
+            lineno,
+            f"question {rid!r}: 'answers' must be a list of {{'text', 'answer_start'}} objects",
+            f"expected {SQUAD_SHAPE}",
+        )
+    return {
+        "id": rid,
+        "context": context,
+        "question": qa["question"],
+        "answers": {
+            "text": [a["text"] for a in answers],
+            "answer_start": [a["answer_start"] for a in answers],
+        },
+        "lang": lang,
+    }
+
+
+RELATION_MARKER = re.compile(r"</?e[12]>")
+EMPTY_ENTITIES = ("error", "skip")
+KBP37_BLOCK = 'id<TAB>"sentence with <e1> ... </e1> and <e2> ... </e2>", the label, a blank line'
+
+
+class EmptyEntity(RowError):
+    """An entity marker pair encloses no word (KBP37: the entity text was lost upstream)."""
+
+
+def read_kbp37(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    empty_entities: str = "error",
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """KBP37 / RELX relation classification: ``id<TAB>"sentence"``, label, blank line(s).
+
+    The sentence's outer quotes are dropped, the markers ``<e1> </e1> <e2> </e2>`` are split
+    off whatever they touch, and the rest is split at whitespace: punctuation stays as the file
+    writes it (KBP37 is pre-tokenised, so its punctuation is already a token of its own; RELX
+    keeps ``Sacramento,`` as one token). ``head`` is e1's token span and ``tail`` e2's (end
+    exclusive), the label is kept as written (the direction lives in its name:
+    ``org:members(e2,e1)``), ids are the file's. Markers missing, repeated, out of order or
+    nested are errors naming the sentence's line. KBP37 has blocks whose entity lost its text
+    (``<e1> </e1>``: 110 train, 10 dev, 26 test; RELX 1 in de/en/fr/tr): an error, or with
+    ``empty_entities: skip`` dropped, warned about and counted (``skipped_empty_entity``).
+    """
+    if empty_entities not in EMPTY_ENTITIES:
+        raise ValueError(
+            f"empty_entities must be one of {list(EMPTY_ENTITIES)}, got {empty_entities!r}"
+        )
+    report = ReadReport() if report is None else report
+    out = RecordList(path, "relation", labels)
+    for block in iter_blocks(iter_lines(path, encoding, report)):
+        lineno, first = block.rows[0]
+        if len(block.rows) != 2:
+            at = block.rows[2][0] if len(block.rows) > 2 else lineno
+            found = "no label line after the sentence" if len(block.rows) < 2 else "a third line"
+            raise DataError(
+                path, at, f"{found} (a block is {KBP37_BLOCK})", "separate blocks by a blank line"
+            )
+        label_lineno, label = block.rows[1][0], block.rows[1][1].strip()
+        try:
+            rid, tokens, head, tail = parse_marked_sentence(first)
+        except EmptyEntity as e:
+            if empty_entities == "error":
+                raise DataError(path, lineno, e.problem, e.fix) from None
+            report.note(
+                "skipped_empty_entity", path, lineno, e.problem, "dropped: empty_entities is skip"
+            )
+            continue
+        except RowError as e:
+            raise DataError(path, lineno, e.problem, e.fix) from None
+        if labels is not None and label not in labels:
+            raise DataError(
+                path,
+                label_lineno,
+                f"label {label!r} is not in the label set {sorted(labels)}",
+                "fix the label or add it to the dataset's labels in the config",
+            )
+        out.add({"id": rid, "tokens": tokens, "head": head, "tail": tail, "label": label}, lineno)
+    return out.result()
+
+
+def parse_marked_sentence(line: str) -> tuple[str, list[str], list[int], list[int]]:
+    """Id, tokens and the e1/e2 spans of ``id<TAB>"... <e1> A </e1> ... <e2> B </e2> ..."``."""
+    rid, tab, sentence = line.partition("\t")
+    if not tab or not rid.strip():
+        raise RowError(
+            f"expected {KBP37_BLOCK.split(',')[0]}, found {line[:80]!r}",
+            "the id and the sentence are separated by a tab",
+        )
+    sentence = sentence.strip()
+    if len(sentence) >= 2 and sentence[0] == sentence[-1] == '"':
+        sentence = sentence[1:-1]
+    tokens: list[str] = []
+    opened: dict[str, int] = {}
+    spans: dict[str, list[int]] = {}
+    for piece in RELATION_MARKER.sub(lambda m: f" {m.group(0)} ", sentence).split():
+        if not RELATION_MARKER.fullmatch(piece):
+            tokens.append(piece)
+            continue
+        name = piece.strip("</>")
+        if piece.startswith("</"):
+            if name not in opened:
+                raise RowError(f"{piece} without an open <{name}> before it", MARKER_FIX)
+            spans[name] = [opened.pop(name), len(tokens)]
+        elif name in opened or name in spans:
+            raise RowError(f"<{name}> appears twice", MARKER_FIX)
+        elif opened:
+            raise RowError(
+                f"<{name}> opens inside <{next(iter(opened))}>: entities may not nest", MARKER_FIX
+            )
+        else:
+            opened[name] = len(tokens)
+    if opened:
+        raise RowError(f"<{next(iter(opened))}> is never closed", MARKER_FIX)
+    for name in ("e1", "e2"):
+        if name not in spans:
+            raise RowError(f"no <{name}> ... </{name}> marker pair", MARKER_FIX)
+        if spans[name][0] == spans[name][1]:
+            raise EmptyEntity(
+                f"entity <{name}> </{name}> encloses no word",
+                "the entity text is missing: fix the block, or set the dataset's options: "
+                "{empty_entities: skip} to drop such blocks; they are counted in the provenance",
+            )
+    return rid.strip(), tokens, spans["e1"], spans["e2"]
+
+
+MARKER_FIX = "each sentence marks two disjoint entities, <e1> ... </e1> and <e2> ... </e2>"
+XNLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+def read_xnli(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """XNLI TSV ``premise<TAB>hypothesis<TAB>label`` (no header) as sentence pairs.
+
+    Records are ``{"id", "text": premise, "text_pair": hypothesis, "label"}`` with the id
+    ``f"{split}-l{line:06d}"`` (see ``line_id``): the same in every language, since XNLI is
+    parallel line by line. A blank line inside the file is an error (it would shift the
+    index of every later line); trailing blank lines are ignored, so the n-th example is
+    line n, which ``splits: ... lines:`` in the config selects. Labels are entailment,
+    neutral, contradiction, or the dataset's ``labels`` when it sets them.
+    """
+    allowed = frozenset(labels if labels is not None else XNLI_LABELS)
+    out = RecordList(path, "classification", labels)
+    blank: int | None = None
+    for lineno, line in iter_lines(path, encoding, report):
+        if not line.strip():
+            blank = blank or lineno
+            continue
+        with at_line(path, lineno):
+            if blank is not None:
+                raise RowError(
+                    f"blank line {blank} inside the file",
+                    "XNLI is parallel line by line and a blank line shifts every later line: "
+                    "remove it",
+                )
+            premise, hypothesis, label = tab_columns(
+                line, (3,), "3 columns (premise, hypothesis, label)"
+            )
+            if not premise.strip() or not hypothesis.strip():
+                raise RowError(
+                    "empty premise or hypothesis", "every line holds a sentence pair and its label"
+                )
+            if label not in allowed:
+                raise RowError(
+                    f"label {label!r} is not one of {sorted(allowed)}",
+                    "no header line is expected; another spelling (e.g. 'contradictory') can be "
+                    "renamed with the dataset's labels and label_map",
+                )
+        rec = {
+            "id": line_id(split, lineno),
+            "text": premise,
+            "text_pair": hypothesis,
+            "label": label,
+        }
+        out.add(rec, lineno)
+    return out.result()
+
+
+UMSAB_LABELS = ("negative", "neutral", "positive")
+
+
+def read_umsab(
+    path: PathLike,
+    *,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+    gold_file: PathLike | None = None,
+    label_names: Sequence[str] = UMSAB_LABELS,
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """UMSAB (XLM-T sentiment): ``{split}_text.txt`` (the source) + ``{split}_labels.txt``.
+
+    The labels file is found beside the text file (``_text`` -> ``_labels`` in its name), or
+    given as ``gold_file`` (``{lang}``/``{split}`` are substituted). Line n of the one holds
+    the label (0 negative, 1 neutral, 2 positive: ``label_names`` in that order) of line n of
+    the other; the line counts must agree. Texts are stripped of surrounding whitespace and
+    otherwise kept as written (the English files keep escapes such as ``\\u2019`` literally).
+    Ids are ``line_id(split, line)``.
+    """
+    gold = find_gold_file(path, gold_file, lang, split)
+    texts = list(iter_lines(path, encoding, report))
+    values = list(iter_lines(gold))
+    for lines in (texts, values):  # empty lines at the end are no examples
+        while lines and not lines[-1][1]:
+            lines.pop()
+    if len(texts) != len(values):
+        raise DataError(
+            path,
+            None,
+            f"{len(texts)} lines, but its labels file {gold} has {len(values)}",
+            "the text and labels files hold one example per line, in the same order",
+        )
+    names = list(label_names)
+    out = RecordList(path, "classification", labels)
+    for (lineno, text), (_, value) in zip(texts, values, strict=True):
+        with at_line(gold, lineno):
+            if not value.strip().isdigit() or int(value) >= len(names):
+                raise RowError(
+                    f"label {value!r} is not one of 0..{len(names) - 1}",
+                    "one integer a line: " + ", ".join(f"{i} = {n}" for i, n in enumerate(names)),
+                )
+        if not text.strip():
+            raise DataError(path, lineno, "empty text", "remove the line from both files")
+        out.add(
+            {"id": line_id(split, lineno), "text": text.strip(), "label": names[int(value)]}, lineno
+        )
+    return out.result()
+
+
+def find_gold_file(path: PathLike, gold_file: PathLike | None, lang: str, split: str) -> Path:
+    """The labels file of a UMSAB text file (see ``read_umsab``)."""
+    if gold_file is not None:
+        gold = Path(str(gold_file).replace("{lang}", lang).replace("{split}", split))
+    else:
+        name = Path(path).name
+        if "_text" not in name:
+            raise DataError(
+                path,
+                None,
+                "cannot find the labels file: the name has no '_text' to replace by '_labels'",
+                "set the dataset's options: {gold_file: path/{lang}/{split}_labels.txt}",
+            )
+        head, _, tail = name.rpartition("_text")
+        gold = Path(path).with_name(f"{head}_labels{tail}")
+    if not gold.is_file():
+        raise DataError(
+            gold,
+            None,
+            f"labels file of {path} not found",
+            "put it beside the text file or set the dataset's options: {gold_file: ...}",
+        )
+    return gold
+
+
 def read_common_jsonl(
     path: PathLike,
     *,
@@ -761,7 +1325,7 @@ def read_common_jsonl(
     kind: Kind | None = None,
     report: ReadReport | None = None,
 ) -> list[Record]:
-    """Common-schema JSONL; ``kind`` (tagging/classification) is inferred when not given."""
+    """Common-schema JSONL; ``kind`` is inferred from the first record when not given."""
     if report is not None:
         report.encoding_declared = report.encoding_used = "utf-8"
     kind = kind or infer_kind(path)
@@ -771,14 +1335,27 @@ def read_common_jsonl(
     return records
 
 
+#: the key that tells a record's kind, most specific first (a relation has tokens and a label)
+KIND_MARKS: tuple[tuple[str, Kind], ...] = (
+    ("heads", "parsing"),
+    ("head", "relation"),
+    ("context", "qa"),
+    ("tokens", "tagging"),
+    ("label", "classification"),
+)
+
+
 def infer_kind(path: PathLike) -> Kind:
+    """The kind of a common-schema JSONL file, told by its first record's keys."""
     for lineno, rec in iter_jsonl(path):
-        if "tokens" in rec:
-            return "tagging"
-        if "label" in rec:
-            return "classification"
+        for key, kind in KIND_MARKS:
+            if key in rec:
+                return kind
         raise DataError(
-            path, lineno, "cannot tell the record kind", "records need 'tokens' or 'label'"
+            path,
+            lineno,
+            "cannot tell the record kind",
+            f"records need one of {[key for key, _ in KIND_MARKS]} (see the common schema)",
         )
     raise DataError(path, None, "no examples found (empty file?)", "check the path")
 
@@ -792,17 +1369,28 @@ READERS: dict[str, Reader] = {
     "wikiann": read_wikiann,
     "uner": read_uner,
     "sib200": read_sib200,
+    "squad": read_squad,
+    "kbp37": read_kbp37,
+    "xnli": read_xnli,
+    "umsab": read_umsab,
     "jsonl": read_common_jsonl,
 }
 
-#: the record kind each format produces (None: given by the caller / the file itself)
-READER_KINDS: dict[str, Kind | None] = {
-    "conllu": "tagging",
-    "conll": "tagging",
-    "wikiann": "tagging",
-    "uner": "tagging",
-    "sib200": "classification",
-    "jsonl": None,
+DATA_KINDS: tuple[Kind, ...] = ("tagging", "classification", "qa", "relation", "parsing")
+
+#: the record kinds each format can produce; a reader of several takes the dataset's task_type
+#: as its ``kind`` option
+READER_KINDS: dict[str, tuple[Kind, ...]] = {
+    "conllu": ("tagging", "parsing"),
+    "conll": ("tagging",),
+    "wikiann": ("tagging",),
+    "uner": ("tagging",),
+    "sib200": ("classification",),
+    "squad": ("qa",),
+    "kbp37": ("relation",),
+    "xnli": ("classification",),
+    "umsab": ("classification",),
+    "jsonl": DATA_KINDS,
 }
 
 

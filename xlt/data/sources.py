@@ -77,17 +77,26 @@ def _manual_fix(dataset: str, lang: str, split: str) -> str:
 
 
 def resolve_source(
-    dataset_name: str, dataset_cfg: Mapping[str, Any], lang: str, split: str
+    dataset_name: str,
+    dataset_cfg: Mapping[str, Any],
+    lang: str,
+    split: str,
+    *,
+    check_split: bool = True,
 ) -> dict[str, Any]:
     """The source of one (dataset, lang, split): default template + overrides, substituted.
 
     Returns a dict with ``kind`` (one of SOURCE_KINDS) and that kind's keys. An override that
     names a kind key replaces the inherited source; one without only updates its keys.
+    ``check_split=False`` resolves the file of a split the language does not list (a part of
+    another split, ``datasets.<name>.splits``: e.g. English train read from the test file).
     """
-    check_lang_split(dataset_name, dataset_cfg, lang, split)
+    check_lang_split(dataset_name, dataset_cfg, lang, split if check_split else None)
     spec = dict(dataset_cfg.get("source") or {})
     per_lang = dict((dataset_cfg.get("sources") or {}).get(lang) or {})
-    split_names = set(STANDARD_SPLITS) | set(_splits_of(dataset_cfg, lang))
+    split_names = (
+        set(STANDARD_SPLITS) | set(_splits_of(dataset_cfg, lang)) | _part_files(dataset_cfg)
+    )
     per_split = per_lang.pop(split, None) or {}
     lang_level = {k: v for k, v in per_lang.items() if k not in split_names}
     for override in (lang_level, per_split):
@@ -100,9 +109,19 @@ def _splits_of(dataset_cfg: Mapping[str, Any], lang: str) -> list[str]:
     return list((dataset_cfg.get("languages") or {}).get(lang) or [])
 
 
+def _part_files(dataset_cfg: Mapping[str, Any]) -> set[str]:
+    """The file splits the dataset's ``splits`` parts read (``from``), e.g. UMSAB's ``val``."""
+    named = dataset_cfg.get("splits")
+    if not isinstance(named, Mapping):
+        return set()
+    parts = [p for spec in named.values() for p in (spec if isinstance(spec, list) else [spec])]
+    return {str(p["from"]) for p in parts if isinstance(p, Mapping) and "from" in p}
+
+
 def check_lang_split(
-    dataset_name: str, dataset_cfg: Mapping[str, Any], lang: str, split: str
+    dataset_name: str, dataset_cfg: Mapping[str, Any], lang: str, split: str | None
 ) -> None:
+    """The language is configured, and the split for it (unless ``split`` is None)."""
     languages = dataset_cfg.get("languages") or {}
     if not isinstance(languages, Mapping):
         raise ValueError(
@@ -114,7 +133,7 @@ def check_lang_split(
             f"dataset {dataset_name!r} has no language {lang!r}; configured languages: "
             f"{sorted(languages)} (add it under datasets.{dataset_name}.languages)"
         )
-    if split not in _splits_of(dataset_cfg, lang):
+    if split is not None and split not in _splits_of(dataset_cfg, lang):
         raise ValueError(
             f"dataset {dataset_name!r} has no split {split!r} for {lang!r}; configured splits: "
             f"{_splits_of(dataset_cfg, lang)} (see datasets.{dataset_name}.languages.{lang})"
