@@ -294,6 +294,15 @@ PUNCT = {
     "devanagari": ("।", ",", "!"),
     "han": ("。", "，", "！"),
 }
+QMARK = {"latin": "?", "cyrillic": "?", "arabic": "؟", "devanagari": "?", "han": "？"}
+
+# Function words added after the first datasets existed (questions for QA, indefinites for NLI).
+# Every lexicon draws them from a stream of its own, after FUNCTION and the content words, so the
+# words of every older concept, and with them every older dataset, stay exactly as they were.
+EXTRA_FUNCTION = {
+    "WH": ["who", "what", "where", "when"],
+    "PRON": ["someone", "something"],
+}
 
 # --- the shared name pool (romanised; written in each language's script) --------------------
 GIVEN_NAMES = [
@@ -535,6 +544,15 @@ def content_concepts() -> dict[str, str]:
 
 def function_concepts() -> dict[str, str]:
     return {f"{pos.lower()}:{w}": pos for pos, ws in FUNCTION.items() for w in ws}
+
+
+def extra_function_concepts() -> dict[str, str]:
+    """The later function words (EXTRA_FUNCTION) with their UPOS: ``wh:who`` PRON, ``wh:where``
+    ADV, ``pron:someone`` PRON, ..."""
+    upos = {"who": "PRON", "what": "PRON", "where": "ADV", "when": "ADV"}
+    out = {f"wh:{w}": upos[w] for w in EXTRA_FUNCTION["WH"]}
+    out.update({f"pron:{w}": "PRON" for w in EXTRA_FUNCTION["PRON"]})
+    return out
 
 
 # --- selectional preferences ------------------------------------------------------------------
