@@ -617,6 +617,18 @@ EVAL_ADJS = {
 }  # fmt: skip
 
 
+# neutral adjectives that cannot describe the same thing at once (NLI contradictions); an
+# adjective of sentiment conflicts with any adjective of the other polarity
+_COLOURS = ["red", "blue", "green", "yellow", "white", "black"]
+CONFLICTING_ADJS = {
+    **{c: [o for o in _COLOURS if o != c] for c in _COLOURS},
+    "big": ["small"], "small": ["big"], "old": ["new", "young"], "new": ["old"],
+    "young": ["old"], "long": ["short"], "short": ["long", "tall"], "tall": ["short"],
+    "dark": ["light"], "light": ["dark", "heavy"], "heavy": ["light"], "warm": ["cold"],
+    "cold": ["warm"], "quiet": ["busy"], "busy": ["quiet"], "empty": ["full"], "full": ["empty"],
+}  # fmt: skip
+
+
 def preferred_adjs(noun: str, polarity: int) -> list[str] | None:
     for nouns, (pos, neg) in EVAL_ADJS.items():
         if noun in nouns:
