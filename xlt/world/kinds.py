@@ -272,8 +272,8 @@ def _coord(a: Frame, b: Frame) -> Frame:
 
 # recipes: label -> [(weight, name)]; each returns (premise, hypothesis) or None (not applicable)
 NLI_RECIPES = {
-    "entailment": [(6, "drop"), (1, "front"), (2, "conjunct"), (1, "reported")],
-    "neutral": [(6, "drop"), (1.5, "unreported"), (1, "reporter"), (1.5, "conjunct")],
+    "entailment": [(6, "drop"), (1.5, "front"), (1.5, "conjunct"), (1, "reported")],
+    "neutral": [(7, "drop"), (2, "unreported"), (0.7, "reporter"), (0.7, "conjunct")],
     "contradiction": [(7, "conflict"), (2, "conjunct"), (1, "reported")],
 }
 
@@ -305,14 +305,15 @@ def _drop_neutral(rng: random.Random, f: Frame) -> tuple[Frame, Frame] | None:
         return None
     missing = _some(rng, keys, 2, 1)
     roles = {_role(k) for k in missing}
-    other = _some(rng, [k for k in keys if _role(k) not in roles], 1)
+    other = _some(rng, [k for k in keys if _role(k) not in roles], 2)
     less, more = reduce(f, missing), reduce(f, other)
     return (less, more) if not f["neg"] else (more, less)
 
 
 def _front(rng: random.Random, f: Frame) -> tuple[Frame, Frame] | None:
-    """A paraphrase: the time expression moved to the front (or back)."""
-    if f["type"] != "clause" or not f.get("time"):
+    """A paraphrase: the time expression moved to the front (or back); only next to another
+    modifier, so that the order changes in every language (verb-final ones do not front)."""
+    if f["type"] != "clause" or not f.get("time") or not (f["obl"] or f.get("manner")):
         return None
     h = {**copy.deepcopy(f), "front": not f["front"]}
     if not f["neg"] and rng.random() < 0.5:
@@ -333,7 +334,7 @@ def _conflict(rng: random.Random, f: Frame) -> tuple[Frame, Frame] | None:
         p_keys = _some(rng, event, 1)
         h_keys = p_keys + _some(rng, [k for k in event if k not in p_keys], 1)
         return reduce(f, p_keys), reduce(g, h_keys)
-    free = [k for k in optional_parts(f) if _role(k) not in touched and not k.endswith(".gen")]
+    free = [k for k in optional_parts(f) if not {k, _role(k)} & touched and not k.endswith(".gen")]
     p_keys, h_keys = _some(rng, free, 1), _some(rng, free, 1)
     return reduce(f, p_keys), reduce(g, h_keys)
 

@@ -81,7 +81,7 @@ class WorldConfig:
     def from_config(cls, cfg: Mapping[str, Any]) -> WorldConfig:
         kw = dict(cfg)
         kw["languages"] = tuple(kw["languages"])
-        if "datasets" in kw:
+        if isinstance(kw.get("datasets"), list):
             kw["datasets"] = tuple(kw["datasets"])
         return cls(**kw)
 
