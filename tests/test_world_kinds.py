@@ -18,7 +18,7 @@ from test_world_pins import ALL_LANGS, pinned_config  # tests/ is on sys.path (r
 from xlt.io import read_jsonl
 from xlt.world import Noise, World, WorldConfig, generate, load_profiles
 from xlt.world.grammar import DEPRELS, tagging_frame
-from xlt.world.kinds import NLI_LABELS, QA_TYPES, RELATION_LABELS, realise_record
+from xlt.world.kinds import NLI_LABELS, QA_TYPES, RELATION_LABELS, realise_record, relation_example
 from xlt.world.world import DATASETS, DEFAULT_DATASETS, LABELS
 
 NEW = ("synth-parsing", "synth-nli", "synth-qa", "synth-relation")
@@ -214,6 +214,24 @@ def test_qa_questions_follow_the_language_word_order():
     assert order("zh", what) == "SVW" and order("hi", what) == "SWV"  # in situ
 
 
+@pytest.mark.parametrize("dataset", ["synth-qa", "synth-relation"])
+def test_passages_and_relations_re_realise_in_other_languages(kinds_world, dataset):
+    """The synthetic translator's view: an English record's frames realised in zh, hi and ar,
+    answers and arguments recomputed there (exact spans, the same labels)."""
+    out, _ = kinds_world
+    world = World(ALL_LANGS, seed=5)
+    for i, r in enumerate(_records(out, dataset, "en")[:300]):
+        for lang in ("zh", "hi", "ar"):
+            t = realise_record(world, dataset, r, lang, random.Random(i))
+            if dataset == "synth-qa":
+                (text,), (start,) = t["answers"]["text"], t["answers"]["answer_start"]
+                assert t["context"][start : start + len(text)] == text and text
+                assert t["qtype"] == r["qtype"] and t["context"] != r["context"]
+            else:
+                assert t["label"] == r["label"] and t["tokens"] != r["tokens"]
+                assert 0 <= t["head"][0] < t["head"][1] <= len(t["tokens"])
+
+
 # --- relations -------------------------------------------------------------------------------
 
 
@@ -244,8 +262,6 @@ def test_relation_head_of_an_e1_e2_label_is_the_agent():
     """The mention a directed label calls e1 is the clause's subject (checked via the tree)."""
     world = World(("en", "ar", "hi"), seed=2)
     rng = random.Random(3)
-    from xlt.world.kinds import relation_example
-
     for i in range(300):
         label = RELATION_LABELS[1 + i % 12]
         ex = relation_example(rng, label)

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -215,20 +216,18 @@ def generate(cfg: WorldConfig, out_dir: str | Path) -> dict:
     return summary
 
 
+def _tagging_view(dataset: str, rid: str, s: Sentence, frame: Frame) -> dict:
+    if dataset == "synth-ner":
+        return {"id": rid, "tokens": s.tokens, "tags": s.ner, "frame": frame}
+    if dataset == "synth-pos":
+        return {"id": rid, "tokens": s.tokens, "tags": s.upos}
+    return parsing_record(rid, s)
+
+
 def _write_tagging(world: World, cfg: WorldConfig, lang: str, out: Path, summary: dict) -> None:
     """synth-ner, synth-pos and synth-parsing: one stream of tagging sentences, three views."""
     prof = world.profiles[lang]
-    views = {
-        "synth-ner": lambda rid, s, frame: {
-            "id": rid,
-            "tokens": s.tokens,
-            "tags": s.ner,
-            "frame": frame,
-        },  # fmt: skip
-        "synth-pos": lambda rid, s, frame: {"id": rid, "tokens": s.tokens, "tags": s.upos},
-        "synth-parsing": lambda rid, s, frame: parsing_record(rid, s),
-    }
-    views = {d: v for d, v in views.items() if d in cfg.datasets}
+    views = [d for d in TAGGING_DATASETS if d in cfg.datasets]
     for split, n in cfg.sizes.items():
         rng = random.Random(f"{cfg.seed}:tagging:{lang}:{split}")
         recs: dict[str, list[dict]] = {d: [] for d in views}
@@ -239,9 +238,8 @@ def _write_tagging(world: World, cfg: WorldConfig, lang: str, out: Path, summary
                 s = world.realise(frame, lang, rng, code_switch=prof.code_switch)
                 if weights is None or _keep(s.ner, weights, rng):
                     break
-            rid = f"{lang}-{split}-{i:06d}"
-            for d, view in views.items():
-                recs[d].append(view(rid, s, frame))
+            for d in views:
+                recs[d].append(_tagging_view(d, f"{lang}-{split}-{i:06d}", s, frame))
         for d, rs in recs.items():
             write_jsonl(out / d / lang / f"{split}.jsonl", rs)
             key = "deprels" if d == "synth-parsing" else "tags"
@@ -276,64 +274,53 @@ def _write_text(world: World, cfg: WorldConfig, lang: str, out: Path, summary: d
     summary["datasets"].setdefault("synth-text", {})[lang] = {"train": {"n": n_text}}
 
 
-def _uniform(labels) -> dict[str, float]:
-    return {label: 1 / len(labels) for label in labels}
-
-
 # the share of no_relation among relation examples; the directed relations share the rest evenly
 NO_RELATION_SHARE = 0.2
 
 
-def _write_frames(dataset: str):
-    """A writer of a frame-derived dataset (synth-nli, synth-qa, synth-relation): sample its
-    frames (labels balanced exactly), realise them with :func:`realise_record`."""
+def _sample_frames(dataset: str, rng: random.Random, n: int) -> list[dict]:
+    """The frames of ``n`` examples of synth-nli, synth-relation (labels balanced exactly) or
+    synth-qa (question types and positions drawn per passage)."""
+    if dataset == "synth-nli":
+        out = []
+        for label in _quota_labels(rng, dict.fromkeys(NLI_LABELS, 1 / len(NLI_LABELS)), n):
+            premise, hypothesis, _ = nli_pair(rng, label)
+            out.append({"label": label, "frame": premise, "frame_pair": hypothesis})
+        return out
+    if dataset == "synth-relation":
+        share = (1 - NO_RELATION_SHARE) / (len(RELATION_LABELS) - 1)
+        priors = {r: NO_RELATION_SHARE if r == "no_relation" else share for r in RELATION_LABELS}
+        return [{"label": y, **relation_example(rng, y)} for y in _quota_labels(rng, priors, n)]
+    return [qa_example(rng) for _ in range(n)]
 
-    def sample(rng: random.Random, n: int) -> list[dict]:
-        if dataset == "synth-nli":
-            out = []
-            for label in _quota_labels(rng, _uniform(NLI_LABELS), n):
-                premise, hypothesis, _ = nli_pair(rng, label)
-                out.append({"label": label, "frame": premise, "frame_pair": hypothesis})
-            return out
-        if dataset == "synth-relation":
-            related = RELATION_LABELS[1:]
-            priors = {RELATION_LABELS[0]: NO_RELATION_SHARE} | {r: (1 - NO_RELATION_SHARE) / len(related) for r in related}  # fmt: skip
-            return [{"label": label, **relation_example(rng, label)} for label in _quota_labels(rng, priors, n)]  # fmt: skip
-        return [qa_example(rng) for _ in range(n)]
 
-    def write(world: World, cfg: WorldConfig, lang: str, out: Path, summary: dict) -> None:
-        prof = world.profiles[lang]
-        kind = dataset.removeprefix("synth-")
-        for split, n in cfg.sizes.items():
-            rng = random.Random(f"{cfg.seed}:{kind}:{lang}:{split}")
-            recs = [
-                realise_record(
-                    world,
-                    dataset,
-                    {"id": f"{lang}-{split}-{i:06d}", **ex},
-                    lang,
-                    rng,
-                    code_switch=prof.code_switch,
-                )  # fmt: skip
-                for i, ex in enumerate(sample(rng, n))
-            ]
-            write_jsonl(out / dataset / lang / f"{split}.jsonl", recs)
-            if dataset == "synth-qa":
-                entry = summary["datasets"].setdefault(dataset, {}).setdefault(lang, {})
-                entry[split] = {"n": n, "qtypes": dict(sorted(Counter(r["qtype"] for r in recs).items()))}  # fmt: skip
-            else:
-                _count(summary, dataset, lang, split, (r["label"] for r in recs))
-
-    return write
+def _write_frames(
+    dataset: str, world: World, cfg: WorldConfig, lang: str, out: Path, summary: dict
+) -> None:
+    """synth-nli, synth-qa or synth-relation of one language: frames sampled, then realised
+    with :func:`realise_record` (as the synthetic translator re-realises them)."""
+    prof = world.profiles[lang]
+    for split, n in cfg.sizes.items():
+        rng = random.Random(f"{cfg.seed}:{dataset.removeprefix('synth-')}:{lang}:{split}")
+        recs = []
+        for i, ex in enumerate(_sample_frames(dataset, rng, n)):
+            ex = {"id": f"{lang}-{split}-{i:06d}", **ex}
+            recs.append(realise_record(world, dataset, ex, lang, rng, code_switch=prof.code_switch))  # fmt: skip
+        write_jsonl(out / dataset / lang / f"{split}.jsonl", recs)
+        if dataset == "synth-qa":
+            qtypes = dict(sorted(Counter(r["qtype"] for r in recs).items()))
+            summary["datasets"].setdefault(dataset, {}).setdefault(lang, {})[split] = {"n": n, "qtypes": qtypes}  # fmt: skip
+        else:
+            _count(summary, dataset, lang, split, (r["label"] for r in recs))
 
 
 _WRITERS = {
     "tagging": _write_tagging,
     "synth-sentiment": _write_sentiment,
     "synth-text": _write_text,
-    "synth-nli": _write_frames("synth-nli"),
-    "synth-qa": _write_frames("synth-qa"),
-    "synth-relation": _write_frames("synth-relation"),
+    "synth-nli": partial(_write_frames, "synth-nli"),
+    "synth-qa": partial(_write_frames, "synth-qa"),
+    "synth-relation": partial(_write_frames, "synth-relation"),
 }
 
 
