@@ -411,7 +411,7 @@ def _qa_roles(f: Frame) -> dict[str, list[tuple[str, str]]]:
         for i, pp in enumerate(f.get("obl", []))
         if pp["adp"] in ("in", "at", "near", "to")
     ]
-    if places:
+    if len(places) == 1:  # with two places, "where" would have two answers
         roles["where"] = places
     if f.get("time"):
         roles["when"] = [("when", "r.t" if "adv" in f["time"] else "r.t.np")]
@@ -547,7 +547,9 @@ def realise_record(
     noise: Noise | None = None,
 ) -> dict:
     """A record of ``dataset`` (synth-nli, synth-qa, synth-relation) realised from its frames in
-    ``lang``: the same labels, spans recomputed; frames and id carried over."""
+    ``lang``: the same labels, spans recomputed; frames and id carried over. This is how the
+    generator writes them and how a synthetic translator translates them (pass ``noise`` for MT
+    errors; a KeyError then says that noise dropped every word of an answer or argument)."""
 
     def say(f: Frame) -> Sentence:
         return world.realise(f, lang, rng, code_switch=code_switch, noise=noise)
