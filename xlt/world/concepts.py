@@ -294,6 +294,15 @@ PUNCT = {
     "devanagari": ("।", ",", "!"),
     "han": ("。", "，", "！"),
 }
+QMARK = {"latin": "?", "cyrillic": "?", "arabic": "؟", "devanagari": "?", "han": "？"}
+
+# Function words added after the first datasets existed (questions for QA, indefinites for NLI).
+# Every lexicon draws them from a stream of its own, after FUNCTION and the content words, so the
+# words of every older concept, and with them every older dataset, stay exactly as they were.
+EXTRA_FUNCTION = {
+    "WH": ["who", "what", "where", "when"],
+    "PRON": ["someone", "something"],
+}
 
 # --- the shared name pool (romanised; written in each language's script) --------------------
 GIVEN_NAMES = [
@@ -537,6 +546,15 @@ def function_concepts() -> dict[str, str]:
     return {f"{pos.lower()}:{w}": pos for pos, ws in FUNCTION.items() for w in ws}
 
 
+def extra_function_concepts() -> dict[str, str]:
+    """The later function words (EXTRA_FUNCTION) with their UPOS: ``wh:who`` PRON, ``wh:where``
+    ADV, ``pron:someone`` PRON, ..."""
+    upos = {"who": "PRON", "what": "PRON", "where": "ADV", "when": "ADV"}
+    out = {f"wh:{w}": upos[w] for w in EXTRA_FUNCTION["WH"]}
+    out.update({f"pron:{w}": "PRON" for w in EXTRA_FUNCTION["PRON"]})
+    return out
+
+
 # --- selectional preferences ------------------------------------------------------------------
 # What typically goes with what. Frames follow a preference with probability PREFERENCE and pick
 # uniformly otherwise, so words get distributional meaning (as in real text) without making any
@@ -596,6 +614,18 @@ EVAL_ADJS = {
     ("hotel", "room", "restaurant", "view", "trip"): (["beautiful", "lovely", "pleasant", "perfect"], ["dirty", "noisy", "ugly", "horrible"]),
     ("price", "product"): (["excellent", "perfect", "good", "great"], ["expensive", "poor", "disappointing", "bad"]),
     ("weather",): (["lovely", "pleasant", "beautiful", "wonderful"], ["terrible", "horrible", "awful", "bad"]),
+}  # fmt: skip
+
+
+# neutral adjectives that cannot describe the same thing at once (NLI contradictions); an
+# adjective of sentiment conflicts with any adjective of the other polarity
+_COLOURS = ["red", "blue", "green", "yellow", "white", "black"]
+CONFLICTING_ADJS = {
+    **{c: [o for o in _COLOURS if o != c] for c in _COLOURS},
+    "big": ["small"], "small": ["big"], "old": ["new", "young"], "new": ["old"],
+    "young": ["old"], "long": ["short"], "short": ["long", "tall"], "tall": ["short"],
+    "dark": ["light"], "light": ["dark", "heavy"], "heavy": ["light"], "warm": ["cold"],
+    "cold": ["warm"], "quiet": ["busy"], "busy": ["quiet"], "empty": ["full"], "full": ["empty"],
 }  # fmt: skip
 
 

@@ -4,21 +4,25 @@ A *frame* is a language-independent, JSON-serialisable description of one senten
 whom, where, when; what was said about what). Sampling a frame is the same for every language;
 realising it follows the language's profile (word order, articles, adpositions, morphology, script).
 Every realised token carries *slots* naming the frame node it expresses, so two realisations of the
-same frame are word-aligned for free, and its gold UPOS and named-entity type.
+same frame are word-aligned for free, its gold UPOS and named-entity type, and its dependency arc
+(UD relations): each phrase builder attaches its dependents to its head as it builds, so the
+tree's arcs are the same in every language and only their linear order differs.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import concepts as C
-from .concepts import PUNCT
+from .concepts import PUNCT, QMARK
 from .lexicon import Lexicon
 from .scripts import capitalise, write
 
 ASCII_PUNCT = {native: ascii_ for marks in PUNCT.values() for native, ascii_ in zip(marks, PUNCT["latin"], strict=True)}  # fmt: skip
+PUNCT_MARKS = frozenset(p for marks in PUNCT.values() for p in marks) | frozenset(QMARK.values())
 
 Frame = dict[str, Any]
 POLARITY = {**{a: 1 for a in C.POSITIVE_ADJS}, **{a: -1 for a in C.NEGATIVE_ADJS}}
@@ -48,6 +52,11 @@ UPOS_LABELS = [
     "VERB",
     "X",
 ]
+# the UD relations the grammar produces (see Realiser: every phrase builder attaches its own)
+DEPRELS = (
+    "root", "nsubj", "obj", "obl", "ccomp", "advmod", "amod", "nummod", "det", "case", "aux",
+    "cop", "mark", "cc", "conj", "flat", "compound", "nmod", "punct", "discourse",
+)  # fmt: skip
 
 
 # =============================================================================================
@@ -330,10 +339,36 @@ class Tok:
     infl: str | None = None  # plural | past | None
     ent: int = -1
     etype: str = ""
+    uid: int = field(default_factory=lambda: next(_UIDS))  # identity that survives replace()
+    head: int | None = None  # uid of the head token; None while it heads its phrase
+    deprel: str = ""
+
+
+_UIDS = itertools.count()
+
+
+def _free(toks: list[Tok]) -> Tok:
+    """The head of a phrase: its one token not yet attached inside it."""
+    free = [t for t in toks if t.head is None]
+    if len(free) != 1:
+        raise AssertionError(
+            f"a phrase has {len(free)} unattached tokens: {[t.form for t in free]}"
+        )
+    return free[0]
+
+
+def _attach(dependent: list[Tok], head: Tok, deprel: str) -> None:
+    """Attach the head of the phrase ``dependent`` to ``head`` with ``deprel`` (empty: no-op)."""
+    if dependent:
+        d = _free(dependent)
+        d.head, d.deprel = head.uid, deprel
 
 
 @dataclass
 class Sentence:
+    """A realised sentence: tokens with gold UPOS, NER, frame slots and a dependency tree
+    (``heads`` 1-based, 0 = root), and each token's character span in ``text``."""
+
     tokens: list[str]
     upos: list[str]
     ner: list[str]
@@ -341,6 +376,9 @@ class Sentence:
     text: str
     lang: str
     meta: dict = field(default_factory=dict)
+    heads: list[int] = field(default_factory=list)
+    deprels: list[str] = field(default_factory=list)
+    offsets: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -393,6 +431,8 @@ class Realiser:
         kind = np["kind"]
         if kind == "pron":
             toks = [self.fw(f"pron:{np['pron']}", "PRON", path)]
+        elif kind == "wh":
+            toks = [self.fw(f"wh:{np['wh']}", "PRON", path)]
         elif kind == "year":
             toks = [Tok(np["value"], "NUM", (path,), kind="literal")]
         elif kind == "name":
@@ -402,21 +442,26 @@ class Realiser:
                 Tok(part, "PROPN", (f"{path}.{i}",), kind="name", ent=eid, etype=np["etype"])
                 for i, part in enumerate(np["parts"])
             ]
+            for t in toks[1:]:
+                _attach([t], toks[0], "flat")
         elif kind == "org":
             eid = len(ents)
             ents.append(np["etype"])
             name = Tok(np["name"], "PROPN", (f"{path}.name",), kind="name", ent=eid, etype=np["etype"])  # fmt: skip
             head = self.content(np["head"], "PROPN", f"{path}.head")
             head.ent, head.etype = eid, np["etype"]
+            _attach([name], head, "compound")
             toks = [head, name] if self.p.adj == "post" else [name, head]
         else:
             toks = self.common_np(np, path, ents)
-        if role == "obj" and kind != "pron":
+        if role == "obj" and kind not in ("pron", "wh"):
             acc = self.p.suffix("accusative")
             if acc:
                 toks[-1] = replace(toks[-1], form=toks[-1].form + acc)
             if self.p.object_particle:
-                toks = toks + [self.fw("adp:acc", "ADP", f"{path}.acc")]
+                particle = self.fw("adp:acc", "ADP", f"{path}.acc")
+                _attach([particle], _free(toks), "case")
+                toks = toks + [particle]
         return toks
 
     def common_np(self, np: dict, path: str, ents: list[str]) -> list[Tok]:
@@ -453,12 +498,17 @@ class Realiser:
         toks = det + core
         if self.is_english and det and det[0].concept == "det:a" and toks[1].form[0] in "aeiou":
             det[0].form = "an"
+        for deps, rel in ((det, "det"), (num, "nummod"), *(([a], "amod") for a in adjs)):
+            _attach(deps, noun, rel)
         if "pp" in np:
             pp = self.pp(np["pp"], f"{path}.pp", ents)
+            _attach(pp, noun, "nmod")
             toks = toks + pp if p.adp == "pre" else pp + toks
         return toks
 
     def pp(self, pp: dict, path: str, ents: list[str]) -> list[Tok]:
+        if "wh" in pp:  # a questioned place: where
+            return [self.fw(f"wh:{pp['wh']}", "ADV", f"{path}.np")]
         np = self.np(pp["np"], f"{path}.np", ents, role="obl")
         adp_concept = f"adp:{pp['adp']}"
         if self.p.adp == "suffix":
@@ -466,6 +516,7 @@ class Realiser:
             np[-1] = replace(last, form=last.form + self.lex[adp_concept], slots=last.slots + (f"{path}.adp",))  # fmt: skip
             return np
         adp = self.fw(adp_concept, "ADP", f"{path}.adp")
+        _attach([adp], _free(np), "case")
         return [adp] + np if self.p.adp == "pre" else np + [adp]
 
     def time(self, t: dict | None, path: str, ents: list[str]) -> list[Tok]:
@@ -473,18 +524,27 @@ class Realiser:
             return []
         if "adv" in t:
             return [self.content(t["adv"], "ADV", path)]
+        if "wh" in t:  # a questioned time: when
+            return [self.fw(f"wh:{t['wh']}", "ADV", path)]
         year = {"kind": "year", "value": t["year"]}
         return self.pp({"adp": "in", "np": year}, path, ents)
 
     # --- clauses ------------------------------------------------------------------------
-    def verb_group(self, verb: str, neg: bool, path: str) -> tuple[list[Tok], list[Tok]]:
-        """The verb with tense and negation, and a negation that goes to the clause's end."""
+    def verb_group(
+        self, verb: str, neg: bool, path: str, question: bool = False
+    ) -> tuple[list[Tok], list[Tok]]:
+        """The verb with tense and negation, and a negation that goes to the clause's end (the
+        verb heads both: auxiliaries, particles and negation attach to it). ``question``: a
+        non-subject question (English do-support: what did Maria buy)."""
         p = self.p
         negs = [self.fw("part:not", "PART", f"{path}.neg")] if neg else []
         if p.negation == "do-support":
-            if neg:
-                did = self.fw("aux:did", "AUX", f"{path}.neg")
-                return [did, negs[0], self.content(verb, "VERB", f"{path}.v")], []
+            if neg or question:
+                did = self.fw("aux:did", "AUX", f"{path}.neg" if neg else f"{path}.aux")
+                v = self.content(verb, "VERB", f"{path}.v")
+                _attach([did], v, "aux")
+                _attach(negs, v, "advmod")
+                return [did, *negs, v], []
             return [self.content(verb, "VERB", f"{path}.v", "past")], []
         if p.negation == "suffix":
             v = self.content(verb, "VERB", f"{path}.v", "past-neg" if neg else "past")
@@ -495,6 +555,8 @@ class Realiser:
         group = [v]
         if p.past_particle and not neg:
             group.append(self.fw("part:past", "PART", f"{path}.v"))
+            _attach(group[1:], v, "aux")
+        _attach(negs, v, "advmod")
         if p.negation == "final":
             return group, negs
         return negs + group, []
@@ -520,9 +582,28 @@ class Realiser:
             return S + flat + V + O
         return S + V + O + flat
 
-    def clause(self, f: Frame, path: str, ents: list[str], sub: bool = False) -> list[Tok]:
+    def ask(self, S, V, O, X, neg_final) -> list[Tok]:
+        """A wh-question: the wh-phrase first, the verb before the subject (Was kaufte Maria?
+        Qué compró María? What did Maria buy?), or left in place (wh in situ: zh, hi, tr)."""
+        p = self.p
+        parts = [S, O, *X]
+        wh = next(x for x in parts if any(t.concept and t.concept.startswith("wh:") for t in x))
+        if p.wh == "in-situ":
+            return self.arrange(S, V, O, X, neg_final, sub=False, front=False)
+        S, O = ([] if S is wh else S), ([] if O is wh else O)
+        flat = [t for x in X if x is not wh for t in x]
+        if p.order == "SOV":
+            return wh + S + flat + O + neg_final + V
+        if len(V) > 1 and p.negation == "do-support":  # what did Maria buy
+            return wh + V[:-1] + S + V[-1:] + O + flat
+        return wh + V + S + O + flat + neg_final
+
+    def clause(
+        self, f: Frame, path: str, ents: list[str], sub: bool = False, question: bool = False
+    ) -> list[Tok]:
         S = self.np(f["subj"], f"{path}.s", ents, role="subj")
-        V, neg_final = self.verb_group(f["verb"], f["neg"], path)
+        do_support = question and f["subj"].get("kind") != "wh"
+        V, neg_final = self.verb_group(f["verb"], f["neg"], path, question=do_support)
         O = self.np(f["obj"], f"{path}.o", ents, role="obj") if f.get("obj") else []
         X = []
         tm = self.time(f.get("time"), f"{path}.t", ents)
@@ -533,20 +614,32 @@ class Realiser:
             X.append([self.content(f["manner"], "ADV", f"{path}.m")])
         if tm and not f.get("front"):
             X.append(tm)
+        verb = _free(V + neg_final)
+        _attach(S, verb, "nsubj")
+        _attach(O, verb, "obj")
+        for x in X:
+            _attach(x, verb, "advmod" if _free(x).upos == "ADV" else "obl")
+        if question:
+            return self.ask(S, V, O, X, neg_final)
         return self.arrange(S, V, O, X, neg_final, sub, bool(f.get("front")))
 
     def copula(self, f: Frame, path: str, ents: list[str], sub: bool = False) -> list[Tok]:
         p = self.p
         S = self.np(f["subj"], f"{path}.s", ents, role="subj")
         pred = [self.content(f["intens"], "ADV", f"{path}.i")] if f["intens"] else []
-        pred.append(self.content(f["adj"], "ADJ", f"{path}.adj"))
+        adj = self.content(f["adj"], "ADJ", f"{path}.adj")
+        _attach(pred, adj, "advmod")
+        pred.append(adj)
         neg = [self.fw("part:not", "PART", f"{path}.neg")] if f["neg"] else []
+        _attach(S, adj, "nsubj")
+        _attach(neg, adj, "advmod")
         if not p.copula:
             return S + neg + pred
         plural = f["subj"].get("plural", False)
         cop = [
             self.fw("aux:were" if plural and self.is_english else "aux:was", "AUX", f"{path}.cop")
         ]
+        _attach(cop, adj, "cop")
         if p.order == "SOV" or (p.order == "V2" and sub):
             return S + pred + neg + cop
         if p.order == "VSO":
@@ -559,14 +652,21 @@ class Realiser:
         t = f["type"]
         if t == "clause":
             return self.clause(f, path, ents, sub)
+        if t == "question":
+            return self.clause(f["clause"], path, ents, question=True)
         if t == "copula":
             return self.copula(f, path, ents, sub)
         if t == "report":
             S = self.np(f["subj"], f"{path}.s", ents, role="subj")
             V, neg_final = self.verb_group(f["verb"], False, path)
             comp = self.node(f["comp"], f"{path}.c", ents, sub=True)
+            verb = _free(V)
+            _attach(S, verb, "nsubj")
             if self.p.complementizer:
-                comp = [self.fw("sconj:that", "SCONJ", f"{path}.that")] + comp
+                that = self.fw("sconj:that", "SCONJ", f"{path}.that")
+                _attach([that], _free(comp), "mark")
+                comp = [that] + comp
+            _attach(comp, verb, "ccomp")
             if self.p.order == "SOV" and not self.p.complementizer:
                 return S + comp + V
             if self.p.order == "VSO":
@@ -577,6 +677,10 @@ class Realiser:
             right = self.node(f["right"], f"{path}.r", ents, sub)
             comma = Tok(PUNCT[self.p.script][1], "PUNCT", (f"{path}.comma",), kind="literal")
             conj = self.fw(f"cconj:{f['conj']}", "CCONJ", f"{path}.conj")
+            head = _free(right)
+            _attach([comma], head, "punct")
+            _attach([conj], head, "cc")
+            _attach(right, _free(left), "conj")
             return left + [comma, conj] + right
         raise ValueError(f"unknown frame type {t!r}")
 
@@ -591,28 +695,41 @@ class Realiser:
     ) -> Sentence:
         ents: list[str] = []
         toks = self.node(frame, "r", ents)
+        root = _free(toks)
+        root.deprel = "root"
         if frame.get("mood"):
             mood = self.content(frame["mood"], "ADV", "r.mood")
             comma = Tok(PUNCT[self.p.script][1], "PUNCT", ("r.mood.comma",), kind="literal")
+            _attach([mood], root, "advmod")
+            _attach([comma], root, "punct")
             toks = [mood, comma, *toks]
-        end = PUNCT[self.p.script][
-            2 if frame.get("type") == "copula" and frame.get("intens") else 0
-        ]
-        toks.append(Tok(end, "PUNCT", ("r.end",), kind="literal"))
+        if frame.get("type") == "question":
+            end = QMARK[self.p.script]
+        else:
+            end = PUNCT[self.p.script][
+                2 if frame.get("type") == "copula" and frame.get("intens") else 0
+            ]
+        toks.append(Tok(end, "PUNCT", ("r.end",), kind="literal", head=root.uid, deprel="punct"))
         if frame.get("emoji"):
-            toks.append(Tok(frame["emoji"], "SYM", ("r.emoji",), kind="literal"))
+            toks.append(Tok(frame["emoji"], "SYM", ("r.emoji",), kind="literal", head=root.uid, deprel="discourse"))  # fmt: skip
+        arcs = {t.uid: t for t in toks}
         if noise is not None and noise.active:
             toks = self.add_noise(toks, rng, noise)
         latin_ents = {e for e in range(len(ents)) if rng.random() < self.p.latin_names}
         forms = [self.surface(t, i, rng, code_switch, latin_ents) for i, t in enumerate(toks)]
         sep = " " if self.p.spaces else ""
+        text, offsets = join_spans(forms, sep)
+        heads, deprels = tree(toks, arcs)
         return Sentence(
             tokens=forms,
             upos=[t.upos for t in toks],
             ner=bio([(t.ent, t.etype) for t in toks]),
             slots=[t.slots for t in toks],
-            text=join(forms, sep),
+            text=text,
             lang=self.p.code,
+            heads=heads,
+            deprels=deprels,
+            offsets=offsets,
         )
 
     def surface(self, t: Tok, i: int, rng, code_switch: float, latin_ents: set[int]) -> str:
@@ -664,17 +781,39 @@ def bio(ents: list[tuple[int, str]]) -> list[str]:
     return tags
 
 
-def join(forms: list[str], sep: str) -> str:
-    """Join tokens; punctuation attaches to the previous word; Latin words inside an unspaced
-    script keep spaces between each other."""
-    out = ""
+def tree(toks: list[Tok], arcs: dict[int, Tok]) -> tuple[list[int], list[str]]:
+    """1-based heads (0 = root) and relations of ``toks``; ``arcs`` holds every token the
+    sentence had before noise, so a dropped word's dependents climb to its nearest kept ancestor,
+    and if the root itself was dropped, the first orphan becomes the root and adopts the others."""
+    index = {t.uid: i + 1 for i, t in enumerate(toks)}
+    heads, deprels = [], []
+    for t in toks:
+        h, rel = t.head, t.deprel
+        while h is not None and h not in index:
+            h = arcs[h].head
+        heads.append(0 if h is None else index[h])
+        deprels.append(rel)
+    roots = [i for i, h in enumerate(heads) if h == 0]
+    if len(roots) > 1 or deprels[roots[0]] != "root":
+        for i in roots[1:]:
+            heads[i] = roots[0] + 1
+        deprels[roots[0]] = "root"
+    return heads, deprels
+
+
+def join_spans(forms: list[str], sep: str) -> tuple[str, list[tuple[int, int]]]:
+    """Join tokens and give each token's character span in the text: punctuation attaches to the
+    previous word; Latin words inside an unspaced script keep spaces between each other."""
+    out, spans = "", []
     for f in forms:
-        if not out:
-            out = f
-        elif f in {p for ps in PUNCT.values() for p in ps}:
-            out += f
-        elif sep == "" and out[-1].isascii() and out[-1].isalnum() and f[0].isascii():
-            out += " " + f
-        else:
-            out += sep + f
-    return out
+        if out and f not in PUNCT_MARKS:
+            ascii_run = sep == "" and out[-1].isascii() and out[-1].isalnum() and f[0].isascii()
+            out += " " if ascii_run else sep
+        spans.append((len(out), len(out) + len(f)))
+        out += f
+    return out, spans
+
+
+def join(forms: list[str], sep: str) -> str:
+    """The text of ``forms`` (see :func:`join_spans`)."""
+    return join_spans(forms, sep)[0]

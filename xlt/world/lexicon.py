@@ -85,19 +85,19 @@ def make_lexicon(
     function = C.function_concepts()
     if profile.lexicon == "english":
         words = {c: c for c in content}
-        words.update({c: c.split(":", 1)[1] for c in function})
+        words.update({c: c.split(":", 1)[1] for c in function | C.extra_function_concepts()})
         return Lexicon(profile, words)
 
     rng = random.Random(f"{seed}:lexicon:{profile.code}")
     used: set[str] = set()
     words: dict[str, str] = {}
 
-    def fresh(n_syll: int) -> str:
+    def fresh(n_syll: int, stream: random.Random = rng) -> str:
         for _ in range(max_tries):
-            w = _new_word(profile, rng, n_syll)
+            w = _new_word(profile, stream, n_syll)
             if w and w not in used and VOWEL_RE.search(w):
                 return w
-            n_syll += 1 if rng.random() < 0.1 else 0
+            n_syll += 1 if stream.random() < 0.1 else 0
         raise ValueError(
             f"world profile {profile.code!r}: the syllable inventory is too small to give "
             f"{len(content) + len(function)} distinct words; add onsets, nuclei or codas"
@@ -121,4 +121,10 @@ def make_lexicon(
         used.add(w)
     if profile.object_particle:
         words["adp:acc"] = fresh(1)
+    # later function words: a stream of their own, so the words above never change
+    extra = random.Random(f"{seed}:lexicon-extra:{profile.code}")
+    used.update(words.values())
+    for concept in C.extra_function_concepts():
+        words[concept] = fresh(1, extra)
+        used.add(words[concept])
     return Lexicon(profile, words)

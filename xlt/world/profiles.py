@@ -58,6 +58,8 @@ class Profile:
         code_switch: probability that a word appears in English (code-switching).
         ascii_punct: probability that a punctuation mark is written in ASCII rather than in the
             script's own form (informal Chinese and Hindi text mixes both).
+        wh: where a question word goes (synth-qa questions): "front" (moved first, the verb
+            before the subject: Was kaufte Maria?) or "in-situ" (left in place: Chinese, Hindi).
     """
 
     code: str
@@ -89,6 +91,7 @@ class Profile:
     latin_names: float = 0.0
     code_switch: float = 0.0
     ascii_punct: float = 0.0
+    wh: str = "front"
 
     def __post_init__(self) -> None:
         where = f"world profile {self.code!r}"
@@ -99,6 +102,7 @@ class Profile:
             (self.adp in ("pre", "post", "suffix"), f"adp must be pre/post/suffix: {self.adp!r}"),
             (self.obliques in ("post", "pre-verb"), "obliques must be post or pre-verb"),
             (self.negation in NEGATIONS, f"negation must be one of {NEGATIONS}"),
+            (self.wh in ("front", "in-situ"), f"wh must be front or in-situ, got {self.wh!r}"),
             (self.lexicon in ("generated", "english"), "lexicon must be generated or english"),
             (0 <= self.cognates <= 1, "cognates must be within [0, 1]"),
             (0 < self.resource <= 1, "resource must be within (0, 1]"),
