@@ -1,6 +1,8 @@
 # Translate-train (methods.md §4): translate the source training split, align it with fast_align,
 # project its labels; and measure projection quality on the synthetic world.
 
+from xlt.translate import CACHED_ENGINES
+
 
 rule translate:
     input:
@@ -25,7 +27,7 @@ rule translate:
         source=TRANSLATE_SOURCE,
         world=lambda wc: canonical(world_params()) if wc.engine == "synthetic" else {},
         cache=lambda wc: (
-            TRANSLATE.get("cache", {}) if wc.engine == "googletrans" else None
+            TRANSLATE.get("cache", {}) if wc.engine in CACHED_ENGINES else None
         ),
     script:
         "../workflow_scripts/translate.py"

@@ -77,6 +77,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINES = ("synthetic", "googletrans", "file", "apertium", "ctranslate2")
+#: engines whose translations go through the persistent cache (slow or remote ones)
+CACHED_ENGINES = ("googletrans", "apertium", "ctranslate2")
 UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
 DEFAULT_NOISE_LEVELS: dict[str, dict[str, float]] = {
     "none": {"drop": 0.0, "substitute": 0.0, "reorder": 0.0},
