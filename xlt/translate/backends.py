@@ -84,6 +84,9 @@ DEFAULT_NOISE_LEVELS: dict[str, dict[str, float]] = {
     "none": {"drop": 0.0, "substitute": 0.0, "reorder": 0.0},
     "low": {"drop": 0.03, "substitute": 0.05, "reorder": 0.05},
     "high": {"drop": 0.10, "substitute": 0.15, "reorder": 0.20},
+    # nearest to Apertium eng-spa on the same 2,000 synthetic English sentences (see
+    # xlt.translate.calibrate and docs/translate.md, "How honest is the synthetic translator?")
+    "apertium": {"drop": 0.15, "substitute": 0.0, "reorder": 0.10},
 }
 # synthetic datasets whose records lack frames but share ids with one that has them
 FRAME_DATASET = {"synth-pos": "synth-ner"}
