@@ -50,7 +50,6 @@ from .backends import (
     as_items,
     now_utc,
     one_line,
-    package_version,
     tokenize,
 )
 
@@ -235,7 +234,7 @@ class ApertiumTranslator:
     @property
     def version(self) -> str:
         """Versions of the last pair used (``pair`` resolves one)."""
-        return self._last.version if self._last else f"apertium {package_version('xlt')}"
+        return self._last.version if self._last else "apertium (no language pair resolved yet)"
 
     def cache_key(self, src: str, tgt: str) -> str:
         p = self.pair(src, tgt)
