@@ -2,6 +2,8 @@
 # project its labels; and measure projection quality on the synthetic world. Which datasets and
 # targets, and which candidates train on the projections: xlt.studies.translate_train.
 
+from xlt.translate import CACHED_ENGINES
+
 
 rule translate:
     input:
@@ -26,7 +28,7 @@ rule translate:
         source=TRANSLATE_SOURCE,
         world=lambda wc: canonical(world_params()) if wc.engine == "synthetic" else {},
         cache=lambda wc: (
-            TRANSLATE.get("cache", {}) if wc.engine == "googletrans" else None
+            TRANSLATE.get("cache", {}) if wc.engine in CACHED_ENGINES else None
         ),
     script:
         "../workflow_scripts/translate.py"

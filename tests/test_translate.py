@@ -582,3 +582,78 @@ def test_as_items_accepts_strings_records_and_items():
     got = as_items(["Hello there.", {"id": 7, "tokens": ["A", "b", "."]}, SourceItem("z", "z")])
     assert [g.id for g in got] == ["0", "7", "z"]
     assert got[0].tokens == ("Hello", "there", ".") and got[1].text == "A b."
+
+
+# =============================================================================================
+# calibrating the synthetic engine's noise (xlt.translate.calibrate)
+
+
+def test_kendall_distance_on_hand_made_links():
+    from xlt.translate.calibrate import kendall_distance
+
+    assert kendall_distance([(0, 0), (1, 1), (2, 2)]) == (0, 3)
+    assert kendall_distance([(0, 2), (1, 1), (2, 0)]) == (3, 3)
+    assert kendall_distance([(0, 1), (1, 0), (2, 2)]) == (1, 3)
+    # one-to-many: a source word sits at the mean of its targets; ties are not discordant
+    assert kendall_distance([(0, 0), (0, 2), (1, 1)]) == (0, 1)
+    assert kendall_distance([(0, 3), (2, 0), (2, 1)]) == (1, 1)
+    assert kendall_distance([]) == (0, 0)
+
+
+def test_mt_statistics_on_a_hand_made_corpus():
+    from xlt.translate.calibrate import mt_statistics
+
+    src = [["Anna", "Smith", "visited", "New", "York", "."], ["He", "slept", "."]]
+    tags = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"], ["O", "O", "O"]]
+    tgt = [["Anna", "Smith", "visitó", "Nueva", "York", "ayer", "."], ["Durmió", "."]]
+    links = [[(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 6)], [(1, 0), (2, 1)]]
+    st = mt_statistics(src, tags, tgt, links)
+    assert st["src_aligned"] == pytest.approx(6 / 7)  # "He" has no link; "." is not a word
+    assert st["tgt_aligned"] == pytest.approx(6 / 7)  # "ayer" has none
+    assert st["length_ratio"] == pytest.approx(9 / 9)
+    assert st["copied"] == pytest.approx(3 / 7)  # anna, smith, york
+    assert st["ent_verbatim"] == pytest.approx(1 / 2)  # "Anna Smith" yes, "New York" no
+    assert st["s2s_projected"] == 1.0 and st["s2s_exact"] == 1.0 and st["w2w_exact"] == 1.0
+    assert st["kendall"] == 0.0 and st["verbatim_spans"] == 1
+    # a stray link of "Smith" widens the projected name: span-to-span misses the exact run
+    links[0][1] = (1, 2)
+    st = mt_statistics(src, tags, tgt, links)
+    assert st["s2s_exact"] == 0.0 and st["w2w_exact"] == 0.0
+    assert st["kendall"] == 0.0  # Smith and visited share a target position: a tie
+    swapped = [[(0, 1), (1, 0), (2, 2), (3, 3), (4, 4), (5, 6)], [(1, 0), (2, 1)]]
+    assert mt_statistics(src, tags, tgt, swapped)["kendall"] == pytest.approx(0.5 * (1 / 15))
+
+
+def test_synthetic_noise_moves_the_statistics_it_should():
+    from xlt.translate.calibrate import measure
+
+    todo = as_items(english(120))
+    rows = {
+        name: measure(todo, SyntheticTranslator(world(), noise, 1).translate(todo, "en", "de"))
+        for name, noise in (
+            ("none", NoiseLevel()),
+            ("drop", NoiseLevel("d", drop=0.3)),
+            ("reorder", NoiseLevel("r", reorder=0.3)),
+        )
+    }
+    assert rows["none"]["src_aligned_gold"] == 1.0 and rows["none"]["s2s_F1"] > 0.95
+    assert rows["drop"]["src_aligned_gold"] < 0.8 < rows["reorder"]["src_aligned_gold"]
+    assert rows["drop"]["length_ratio"] < 0.8 < rows["none"]["length_ratio"]
+    assert rows["reorder"]["kendall_gold"] > rows["none"]["kendall_gold"] + 0.03
+    assert rows["drop"]["ent_verbatim"] < rows["none"]["ent_verbatim"]
+
+
+def test_calibrate_recovers_the_level_that_made_the_reference():
+    """The reference comes from the synthetic engine itself (another seed): the nearest grid
+    point is the level that made it."""
+    from xlt.translate.calibrate import calibrate, measure
+
+    todo = as_items(english(40))
+    todo = [SourceItem(f"{k}-{it.id}", it.text, it.tokens, it.tags, it.frame) for k in range(4) for it in todo]  # fmt: skip
+    made = NoiseLevel("ref", drop=0.3, substitute=0.0, reorder=0.3)
+    ref = measure(todo, SyntheticTranslator(world(), made, seed=7).translate(todo, "en", "es"))
+    grid = {"drop": (0.0, 0.3), "substitute": (0.0, 0.45), "reorder": (0.0, 0.3)}
+    table = calibrate(ref, todo, world(), "es", grid, seed=1)
+    assert len(table) == 8 and table["distance"].is_monotonic_increasing
+    best = table.iloc[0]
+    assert (best["drop"], best["reorder"]) == (0.3, 0.3)

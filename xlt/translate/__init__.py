@@ -1,5 +1,7 @@
-"""Translate-train: translation backends with a persistent cache, fast_align word alignment,
-label projection (word-to-word and span-to-span) and projection-quality measurement.
+"""Translate-train: translation backends with a persistent cache (synthetic, googletrans, file,
+and the offline engines apertium and ctranslate2), fast_align word alignment, label projection
+(word-to-word and span-to-span), projection-quality measurement, and the calibration of the
+synthetic engine's noise against a real engine (:mod:`xlt.translate.calibrate`).
 
 See docs/translate.md for the user view and methods.md §4 for the method (Li et al.).
 """
@@ -13,6 +15,7 @@ from .align import (
     scores_by_source_class,
 )
 from .backends import (
+    CACHED_ENGINES,
     DEFAULT_NOISE_LEVELS,
     ENGINES,
     FRAME_DATASET,
@@ -29,6 +32,7 @@ from .backends import (
     Translator,
     as_items,
     attach_frames,
+    cache_engine,
     detokenize,
     make_translator,
     split_text,
@@ -38,6 +42,7 @@ from .backends import (
     translation_records,
 )
 from .cache import CacheConfig, CorruptCacheError, TranslationCache
+from .local import ApertiumTranslator, CTranslate2Translator, check_engine
 from .project import (
     STRATEGIES,
     ProjectionPolicy,
@@ -56,11 +61,14 @@ from .project import (
 from .quality import QualityConfig, projection_quality, quality_figure, quality_notes
 
 __all__ = [
+    "CACHED_ENGINES",
     "DEFAULT_NOISE_LEVELS",
     "ENGINES",
     "FRAME_DATASET",
     "STRATEGIES",
     "AlignConfig",
+    "ApertiumTranslator",
+    "CTranslate2Translator",
     "CacheConfig",
     "CorruptCacheError",
     "FileConfig",
@@ -83,6 +91,8 @@ __all__ = [
     "alignment_scores",
     "as_items",
     "attach_frames",
+    "cache_engine",
+    "check_engine",
     "bio_to_bioes",
     "bioes_to_bio",
     "convert",

@@ -15,10 +15,28 @@ Three engines (``translate.engine`` in the config):
   returning a string or an object with ``.text`` (tests use a fake one; no test touches the network).
 - ``file``: translations supplied by the user, a TSV (``key<TAB>translation``) or a JSONL
   (``{"src_id" | "source", "translation", optional "tokens"}``) file.
+- ``apertium``: the rule-based Apertium engine installed from Debian packages (offline; English
+  to Spanish, Catalan, Galician), many sentences per process call
+  (:class:`xlt.translate.local.ApertiumTranslator`).
+- ``ctranslate2``: a neural model directory the user converted to CTranslate2 elsewhere (e.g. an
+  OPUS-MT Marian model), with its SentencePiece models
+  (:class:`xlt.translate.local.CTranslate2Translator`).
 
 Every backend implements :class:`Translator`. :func:`translate_cached` puts a
-:class:`~xlt.translate.cache.TranslationCache` in front of the cacheable ones (googletrans): each
-finished sentence is committed at once, so a failed or interrupted run resumes where it stopped.
+:class:`~xlt.translate.cache.TranslationCache` in front of the cacheable ones (googletrans,
+apertium, ctranslate2): each finished sentence is committed at once, so a failed or interrupted
+run resumes where it stopped. :func:`xlt.translate.local.check_engine` checks, before any job
+runs, that the configured engine can run on this machine.
+
+Adding an engine (e.g. one that reads a local model directory): write a frozen config dataclass
+with ``from_config`` (its keys live under ``translate.<engine>``; add it as a field of
+:class:`TranslateConfig`), a class with the :class:`Translator` attributes and ``translate``
+(one :class:`Translation` per item, in order, ``on_result`` called as soon as each is finished,
+:class:`TranslationError` naming the engine, pair and fix on failure; ``cache_key`` when the
+engine's output depends on more than its name, e.g. the model), a branch in
+:func:`make_translator` and a name in :data:`ENGINES`, and, if it needs something installed, a
+check in :func:`xlt.translate.local.check_engine`. :class:`~xlt.translate.local.CTranslate2Translator`
+is the worked example.
 
 Tokenisation (:func:`tokenize`) turns a translated text into tagging tokens the way the tagging
 data are tokenised: whitespace, then every punctuation/symbol character is a token of its own
@@ -58,12 +76,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("synthetic", "googletrans", "file")
+ENGINES = ("synthetic", "googletrans", "file", "apertium", "ctranslate2")
+#: engines whose translations go through the persistent cache (slow or remote ones)
+CACHED_ENGINES = ("googletrans", "apertium", "ctranslate2")
 UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
 DEFAULT_NOISE_LEVELS: dict[str, dict[str, float]] = {
     "none": {"drop": 0.0, "substitute": 0.0, "reorder": 0.0},
     "low": {"drop": 0.03, "substitute": 0.05, "reorder": 0.05},
     "high": {"drop": 0.10, "substitute": 0.15, "reorder": 0.20},
+    # nearest to Apertium eng-spa on the same 2,000 synthetic English sentences (see
+    # xlt.translate.calibrate and docs/translate.md, "How honest is the synthetic translator?")
+    "apertium": {"drop": 0.15, "substitute": 0.0, "reorder": 0.10},
 }
 # synthetic datasets whose records lack frames but share ids with one that has them
 FRAME_DATASET = {"synth-pos": "synth-ner"}
@@ -112,7 +135,15 @@ OnResult = Callable[[SourceItem, Translation], None]
 @runtime_checkable
 class Translator(Protocol):
     """A translation engine. ``translate`` returns one :class:`Translation` per item, in order,
-    and calls ``on_result`` as soon as each one is finished (the cache commits it there)."""
+    and calls ``on_result`` as soon as each one is finished (the cache commits it there).
+
+    ``name`` is the engine (``translate.engine``), ``version`` what made the translations (package
+    and model versions; stored with every cache entry and in the provenance), ``cacheable``
+    whether :func:`translate_cached` may cache it. An engine whose output depends on more than
+    its name and the language pair (a model, a package version) also defines
+    ``cache_key(src, tgt) -> str``: the cache's engine column, so that two models never share
+    entries (see :func:`cache_engine`).
+    """
 
     name: str
     version: str
@@ -163,6 +194,21 @@ def attach_frames(records: list[dict], frames_path: str | Path | None) -> list[d
         return records
     frames = {str(r["id"]): r["frame"] for _, r in iter_jsonl(frames_path) if "frame" in r}
     return [r if "frame" in r else {**r, "frame": frames.get(str(r["id"]))} for r in records]
+
+
+def cache_engine(translator: Translator, src: str, tgt: str) -> str:
+    """The engine name under which ``translator``'s translations are cached: its ``cache_key``
+    where it has one (e.g. ``apertium:eng-spa:0.8.1-2``), else its name."""
+    key = getattr(translator, "cache_key", None)
+    return key(src, tgt) if callable(key) else translator.name
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters and runs of white space become one space.
+
+    Engines that read one sentence per line (Apertium) send this form of each sentence.
+    """
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
 def now_utc() -> str:
@@ -716,6 +762,76 @@ class FileTranslator:
 
 
 # =============================================================================================
+# settings of the local engines (the engines themselves are in xlt.translate.local)
+
+
+@dataclass(frozen=True)
+class ApertiumConfig:
+    """Settings of the Apertium engine (``translate.apertium``).
+
+    ``modes`` maps a target language to an Apertium mode (``apertium -l`` lists the installed
+    ones); targets not in it use :data:`xlt.translate.local.APERTIUM_MODES` (es: ``eng-spa``,
+    ca: ``eng-cat``, gl: ``en-gl``). ``datadir`` is ``apertium -d`` (empty: Apertium's default,
+    ``$APERTIUM_DATADIR`` or ``/usr/share/apertium``).
+    """
+
+    modes: Mapping[str, str] = field(default_factory=dict)
+    batch_size: int = 1000  # sentences per apertium process (about 0.2 s start-up per call)
+    timeout: float = 600.0  # seconds per process call
+    command: str = "apertium"
+    datadir: str = ""
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> ApertiumConfig:
+        kw = _known(cls, cfg or {}, "translate.apertium")
+        if int(kw.get("batch_size", 1)) < 1:
+            raise ValueError(f"translate.apertium.batch_size must be >= 1, got {kw['batch_size']}")
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class CTranslate2Config:
+    """Settings of the CTranslate2 engine (``translate.ctranslate2``): a model directory made by
+    a CTranslate2 converter, with the SentencePiece models of its source and target side.
+
+    ``model_dir`` may contain ``{src}`` and ``{lang}`` (one model per pair, as OPUS-MT).
+    ``source_spm``/``target_spm`` are paths relative to the model directory (or absolute).
+    Multilingual models need language tokens: ``source_prefix`` (e.g. ``eng_Latn`` for NLLB) is
+    put before the source pieces, ``target_prefix[lang]`` (e.g. ``spa_Latn``) forces the start of
+    the output and is removed from the translation.
+    """
+
+    model_dir: str = ""
+    source_spm: str = "source.spm"
+    target_spm: str = "target.spm"
+    source_prefix: str = ""
+    target_prefix: Mapping[str, str] = field(default_factory=dict)
+    add_eos: bool = True  # append </s> to the source pieces (Marian, NLLB, M2M100)
+    batch_size: int = 32  # sentences per translate_batch call (each committed to the cache)
+    beam_size: int = 4
+    max_decoding_length: int = 256
+    device: str = "cpu"
+    compute_type: str = "default"
+    intra_threads: int = 0  # 0: CTranslate2's default
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> CTranslate2Config:
+        kw = _known(cls, cfg or {}, "translate.ctranslate2")
+        for key in ("batch_size", "beam_size", "max_decoding_length"):
+            if key in kw and int(kw[key]) < 1:
+                raise ValueError(f"translate.ctranslate2.{key} must be >= 1, got {kw[key]}")
+        return cls(**kw)
+
+    def resolve(self, src: str, tgt: str) -> Path:
+        if not self.model_dir:
+            raise TranslationError(
+                "translate.engine is 'ctranslate2' but translate.ctranslate2.model_dir is not set "
+                "(give the directory a CTranslate2 converter wrote, e.g. models/opus-mt-{src}-{lang})"
+            )
+        return Path(self.model_dir.format(src=src, lang=tgt))
+
+
+# =============================================================================================
 # configuration, factory, caching
 
 
@@ -731,6 +847,8 @@ class TranslateConfig:
     )
     googletrans: GoogletransConfig = field(default_factory=GoogletransConfig)
     file: FileConfig = field(default_factory=FileConfig)
+    apertium: ApertiumConfig = field(default_factory=ApertiumConfig)
+    ctranslate2: CTranslate2Config = field(default_factory=CTranslate2Config)
     # tokenisation of translations in unspaced languages with a word segmenter (zh: jieba):
     # words (true) or one token per character (false, as WikiANN's Chinese)
     segment: bool = True
@@ -742,6 +860,8 @@ class TranslateConfig:
             raise ValueError(f"translate.engine must be one of {ENGINES}, got {kw['engine']!r}")
         kw["googletrans"] = GoogletransConfig.from_config(kw.get("googletrans"))
         kw["file"] = FileConfig.from_config(kw.get("file"))
+        kw["apertium"] = ApertiumConfig.from_config(kw.get("apertium"))
+        kw["ctranslate2"] = CTranslate2Config.from_config(kw.get("ctranslate2"))
         return cls(**kw)
 
 
@@ -779,7 +899,8 @@ def make_translator(
     world: World | None = None,
     transport: Transport | None = None,
 ) -> Translator:
-    """The backend ``cfg.engine`` names (``world`` is needed by the synthetic engine)."""
+    """The backend ``cfg.engine`` names (``world`` is needed by the synthetic engine; ``tgt`` by
+    the local engines, which check their language pair or model at once)."""
     if cfg.engine == "synthetic":
         if world is None:
             raise ValueError("the synthetic engine needs the world (xlt.world.World)")
@@ -793,6 +914,16 @@ def make_translator(
         return GoogletransTranslator(cfg.googletrans, transport, segment=cfg.segment)
     if cfg.engine == "file":
         return FileTranslator(cfg.file.resolve(src, tgt, dataset), cfg.file.key, cfg.segment)
+    if cfg.engine == "apertium":
+        from .local import ApertiumTranslator
+
+        return ApertiumTranslator(
+            cfg.apertium, segment=cfg.segment, pair=(src, tgt) if tgt else None
+        )
+    if cfg.engine == "ctranslate2":
+        from .local import CTranslate2Translator
+
+        return CTranslate2Translator(cfg.ctranslate2, src=src, tgt=tgt, segment=cfg.segment)
     raise ValueError(f"unknown translation engine {cfg.engine!r}; expected one of {ENGINES}")
 
 
@@ -806,15 +937,16 @@ def translate_cached(
 ) -> list[Translation]:
     """Translate ``items``, serving finished sentences from ``cache`` and committing new ones.
 
-    Only cacheable engines use the cache (the key is engine, languages and source text; equal
-    texts are translated once). On a :class:`TranslationError` everything finished is already
+    Only cacheable engines use the cache (the key is :func:`cache_engine`, languages and source
+    text; equal texts are translated once). On a :class:`TranslationError` everything finished is already
     committed, so calling again resumes. Cached texts are tokenised with ``segment`` (see
     :func:`tokenize`).
     """
     todo = as_items(items, src)
     if cache is None or not translator.cacheable:
         return translator.translate(todo, src, tgt)
-    hits = cache.get_many(translator.name, src, tgt, [it.text for it in todo])
+    engine = cache_engine(translator, src, tgt)
+    hits = cache.get_many(engine, src, tgt, [it.text for it in todo])
     missing: dict[str, SourceItem] = {}
     for it in todo:
         if it.text not in hits:
@@ -822,7 +954,7 @@ def translate_cached(
     n_hits = sum(it.text in hits for it in todo)
     log.info(
         "%s %s->%s: %d sentences, %d served by the cache %s, %d unique texts to translate",
-        translator.name,
+        engine,
         src,
         tgt,
         len(todo),
@@ -832,16 +964,16 @@ def translate_cached(
     )
 
     def commit(item: SourceItem, tr: Translation) -> None:
-        cache.put(translator.name, src, tgt, item.text, tr.text, translator.version, tr.provenance)
+        cache.put(engine, src, tgt, item.text, tr.text, translator.version, tr.provenance)
 
     fresh = {}
     if missing:
         try:
             results = translator.translate(list(missing.values()), src, tgt, on_result=commit)
         except TranslationError as e:
-            done = cache.count(translator.name, src, tgt)
+            done = cache.count(engine, src, tgt)
             raise TranslationError(
-                f"{e} [cache {cache.path}: {done} {src}->{tgt} sentences of {translator.name} stored]"
+                f"{e} [cache {cache.path}: {done} {src}->{tgt} sentences of {engine} stored]"
             ) from e
         fresh = {text: tr for text, tr in zip(missing, results, strict=True)}
     out = []
@@ -926,6 +1058,7 @@ def translate_dataset(
         "sentences": len(trs),
         "from_cache": sum(t.cached for t in trs),
         "cache": cache_path,
+        "cache_engine": cache_engine(translator, src, tgt) if cache_path else None,
         "dates": {"first": dates[0], "last": dates[-1]} if dates else None,
     }
     if isinstance(translator, SyntheticTranslator):
