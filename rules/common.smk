@@ -163,7 +163,7 @@ from xlt.world import DATASETS as SYNTH_DATASETS
 
 TRANSLATE = config.get("translate", {})
 TRANSLATE_SOURCE = TRANSLATE.get("source", config.get("world", {}).get("source", "en"))
-TRANSLATE_ENGINES = "synthetic|googletrans|file"
+TRANSLATE_ENGINES = "synthetic|googletrans|file|apertium|ctranslate2"
 STRATEGIES = "span-to-span|word-to-word"
 
 

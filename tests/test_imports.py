@@ -23,13 +23,27 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+def type_checking_only(tree: ast.Module) -> set[int]:
+    """The ids of import nodes inside ``if TYPE_CHECKING:`` blocks (annotations only: never run)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            out |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return out
+
+
 def imports_of(name: str) -> set[str]:
-    """Every xlt module ``name`` imports anywhere in its body (lazy imports and imports for type
-    checking included), resolved to a module of the package."""
+    """Every xlt module ``name`` imports anywhere in its body (lazy imports inside functions
+    included; those for type checking only are not run, so not counted), resolved to a module of
+    the package."""
     path = MODULES[name]
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    skip = type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -15,6 +15,7 @@ from typing import Any
 
 from .config import ConfigError, check_name
 from .world import DATASETS as SYNTH_DATASETS
+from .world import DEFAULT_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
 SPLITS = ("train", "dev", "test")
@@ -85,6 +86,7 @@ class Plan:
     def __init__(self, config: Mapping[str, Any]):
         self.config = config
         self.world_languages = tuple(config.get("world", {}).get("languages", ()))
+        self.world_datasets = tuple(config.get("world", {}).get("datasets") or DEFAULT_DATASETS)
         self.datasets = dict(config.get("datasets", {}))
         self.encoders = dict(config["encoders"])
         # every name becomes a directory (results/encoders/<name>, ...) or a wildcard value
@@ -124,10 +126,15 @@ class Plan:
         )
         for key, ds in (("dataset", task.dataset), ("source_dataset", task.source_dataset)):
             if ds and ds not in SYNTH_DATASETS and ds not in self.datasets:
-                known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s in SYNTH_LABELS]
+                known = sorted(self.datasets) + [s for s in SYNTH_DATASETS if s not in ("synth-text", "synth-parallel")]  # fmt: skip
                 raise ConfigError(
                     f"tasks.{name}.{key}: unknown dataset {ds!r}; known: {known} "
                     "(define real datasets under datasets:)"
+                )
+            if ds in SYNTH_DATASETS and ds not in self.world_datasets:
+                raise ConfigError(
+                    f"tasks.{name}.{key}: the synthetic world does not generate {ds!r}; add it to "
+                    f"world.datasets (now {list(self.world_datasets)})"
                 )
         if task.source in task.targets:
             raise ConfigError(
@@ -243,8 +250,8 @@ class Plan:
 
     def labels(self, task: str) -> list[str] | None:
         t = self.tasks[task]
-        if t.dataset in SYNTH_LABELS:
-            return list(SYNTH_LABELS[t.dataset])
+        if t.dataset in SYNTH_DATASETS:
+            return list(SYNTH_LABELS[t.dataset]) if t.dataset in SYNTH_LABELS else None
         return self.datasets[t.dataset].get("labels")
 
     def train_size(self, dataset: str) -> int | None:
@@ -285,14 +292,17 @@ class Plan:
         return files
 
     def synthetic_outputs(self) -> list[str]:
-        """Every file the synthetic world writes."""
+        """Every file the synthetic world writes (``world.datasets``)."""
         out = []
+        source = self.config["world"].get("source", "en")
         for lang in self.world_languages:
-            for ds in ("synth-ner", "synth-pos", "synth-sentiment"):
-                out += [self.data_file(ds, lang, s) for s in SPLITS]
-            out.append(self.data_file("synth-text", lang, "train"))
-            if lang != self.config["world"].get("source", "en"):
-                out.append(self.data_file("synth-parallel", lang, "train"))
+            for ds in self.world_datasets:
+                if ds == "synth-text":
+                    out.append(self.data_file(ds, lang, "train"))
+                elif ds == "synth-parallel":
+                    out += [self.data_file(ds, lang, "train")] if lang != source else []
+                else:
+                    out += [self.data_file(ds, lang, s) for s in SPLITS]
         return out
 
     def real_data_files(self) -> list[str]:

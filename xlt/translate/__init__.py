@@ -34,12 +34,8 @@ from .backends import (
     attach_frames,
     cache_engine,
     detokenize,
-    make_translator,
     split_text,
     tokenize,
-    translate_cached,
-    translate_dataset,
-    translation_records,
 )
 from .cache import CacheConfig, CorruptCacheError, TranslationCache
 from .local import ApertiumTranslator, CTranslate2Translator, check_engine
@@ -59,6 +55,7 @@ from .project import (
     word_to_word,
 )
 from .quality import QualityConfig, projection_quality, quality_figure, quality_notes
+from .run import make_translator, translate_cached, translate_dataset, translation_records
 
 __all__ = [
     "CACHED_ENGINES",

@@ -75,11 +75,12 @@ class TranslateTrainSettings:
         """Training files of a translate-train candidate method: ``train`` (list) and, for MTL-WS,
         ``warmup`` ({lang: file}) — the translated data of each target used by the warm-start."""
         t = plan.tasks[task]
-        src = [plan.data_file(t.dataset_of(t.source), t.source, "train")]
+        source_ds = t.dataset_of(t.source)  # what is translated: the source's training split
+        src = [plan.data_file(source_ds, t.source, "train")]
         # spans exist only for NER; POS tags are projected word to word
         default = "span-to-span" if t.kind == "ner" else "word-to-word"
         targets = self.targets.get(task, ())
-        proj = {lang: self.projected_file(t.dataset, lang, default) for lang in targets}
+        proj = {lang: self.projected_file(source_ds, lang, default) for lang in targets}
         if method == "mtl":
             return {"train": src + list(proj.values()), "warmup": {}}
         if method == "mtl-ws":
@@ -90,7 +91,7 @@ class TranslateTrainSettings:
                 if lang not in proj:
                     break
                 strategy = "word-to-word" if base == "to-w2w" else default
-                target = [self.projected_file(t.dataset, lang, strategy)]
+                target = [self.projected_file(source_ds, lang, strategy)]
                 return {"train": target if base != "bilingual" else src + target, "warmup": {}}
         raise ConfigError(
             f"tasks.{task}: unknown translate-train method {method!r}; the task's are "
@@ -99,7 +100,9 @@ class TranslateTrainSettings:
 
     def projection_kind(self, plan: Plan, dataset: str) -> str:
         """``ner`` (span projection) or ``pos`` (word-to-word UPOS), from the tasks on ``dataset``."""
-        kinds = {t.kind for t in plan.tasks.values() if t.dataset == dataset}
+        kinds = {
+            t.kind for t in plan.tasks.values() if dataset in (t.dataset, t.dataset_of(t.source))
+        }
         if not kinds and dataset in ("synth-ner", "synth-pos"):
             kinds = {"ner" if dataset == "synth-ner" else "tagging"}
         if len(kinds) != 1 or kinds - {"ner", "tagging"}:
@@ -162,10 +165,11 @@ def settings(plan: Plan, studies: Mapping[str, Any] | None = None) -> TranslateT
                 f"tasks.{name}.methods: to-w2w (the projection ablation) needs entity spans; "
                 f"a {t.kind} task is always projected word to word: use to"
             )
-        if t.dataset not in translate.get("datasets", []):
+        source_ds = t.dataset_of(t.source)  # translate-train translates the source's training data
+        if source_ds not in translate.get("datasets", []):
             raise ConfigError(
                 f"tasks.{name}.methods: {adapting} need translated training data, but "
-                f"dataset {t.dataset!r} is not in translate.datasets"
+                f"dataset {source_ds!r} is not in translate.datasets"
             )
         tt = tuple(lang for lang in translate.get("targets", []) if lang in t.targets)
         if not tt:
@@ -206,6 +210,13 @@ def _check_translate(plan: Plan, tr: Mapping[str, Any]) -> None:
                 f"translate.train_noise: {tr.get('train_noise', 'low')!r} is not a level of "
                 f"translate.noise_levels {sorted(levels)}; use one of them or define it there"
             )
+    if tr.get("datasets"):
+        from xlt.translate import TranslationError, check_engine
+
+        try:
+            check_engine(tr)
+        except (TranslationError, ImportError, ValueError) as e:
+            raise ConfigError(f"translate: {e}") from None
     quality = tr.get("quality") or {}
     if quality.get("targets"):
         outside = [t for t in quality["targets"] if t not in plan.world_languages]
