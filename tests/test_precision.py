@@ -13,7 +13,9 @@ def cpu(monkeypatch):
     """Pretend the CPU has the given bf16 flags."""
 
     def set_flags(*flags):
-        monkeypatch.setattr(P, "cpu_info", lambda: {"model": "test CPU", "bf16_flags": sorted(flags)})
+        monkeypatch.setattr(
+            P, "cpu_info", lambda: {"model": "test CPU", "bf16_flags": sorted(flags)}
+        )
 
     return set_flags
 

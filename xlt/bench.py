@@ -211,9 +211,12 @@ def bench_candidate_step(size: str = "paper", steps: int = 20, batch_size: int =
 
 E5_SHAPE = {"vocab_size": 250037, "hidden_size": 384, "num_hidden_layers": 12,
             "num_attention_heads": 12, "intermediate_size": 1536}  # fmt: skip
+# make bench --quick (the tests): the same code at a toy shape
+QUICK_SHAPE = {"vocab_size": 4000, "hidden_size": 64, "num_hidden_layers": 2,
+               "num_attention_heads": 2, "intermediate_size": 128}  # fmt: skip
 
 
-def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eval_batch: int = 64, rounds: int = 3) -> dict:  # fmt: skip
+def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eval_batch: int = 64, rounds: int = 3, shape: dict | None = None) -> dict:  # fmt: skip
     """fp32 against bf16 for multilingual-e5-small-shaped fine-tuning (the input embeddings
     frozen, as the real-data configs train it; AdamW; batch 16 x 48, a typical sentence batch)
     and scoring (batch 64), on the CPU, with what ``precision: auto`` would choose here.
@@ -226,7 +229,8 @@ def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eva
     from .train.loop import LoopConfig, autocast, make_optimizer
     from .train.precision import resolve
 
-    cfg = BertConfig(**E5_SHAPE, max_position_embeddings=514, num_labels=len(NER_LABELS))
+    shape = shape or E5_SHAPE
+    cfg = BertConfig(**shape, max_position_embeddings=514, num_labels=len(NER_LABELS))
     gen = torch.Generator().manual_seed(1)
     ids = torch.randint(5, cfg.vocab_size, (batch_size, seq_len), generator=gen)
     labels = torch.randint(0, cfg.num_labels, (batch_size, seq_len), generator=gen)
@@ -272,7 +276,11 @@ def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eva
     tok = {k: round((batch_size if k[1] == "train" else eval_batch) * seq_len / v) for k, v in best.items()}  # fmt: skip
     auto = resolve("auto", "cpu", "bundled")
     return {
-        "model": "multilingual-e5-small shape (12 x 384, vocab 250k, embeddings frozen)",
+        "model": (
+            "multilingual-e5-small shape (12 x 384, vocab 250k, embeddings frozen)"
+            if shape == E5_SHAPE
+            else f"BERT {shape['num_hidden_layers']} x {shape['hidden_size']}, vocab {shape['vocab_size']}"
+        ),
         "batch": f"train {batch_size} x {seq_len}, score {eval_batch} x {seq_len}",
         "threads": torch.get_num_threads(),
         "cpu": auto["cpu"]["model"],
@@ -577,7 +585,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.precision_e5:
-        res = {"precision": bench_precision(steps=2 if args.quick else 8, rounds=1 if args.quick else 3)}  # fmt: skip
+        res = {"precision": bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()}  # fmt: skip
         print_precision(res["precision"])
     elif args.e5_finetune:
         res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir, rounds=1 if args.quick else 2)}  # fmt: skip
@@ -630,7 +638,7 @@ def bench_all(args) -> dict:
     print(f"    training + selection: {lm['seconds']:.1f} s wall   (target <= 60 s)")  # fmt: skip
     res["interpolation"] = bench_interpolation(n_models=6 if args.quick else 40, n_dev=60 if args.quick else 300)  # fmt: skip
     print_interpolation(res["interpolation"])
-    res["precision"] = bench_precision(steps=2 if args.quick else 8, rounds=1 if args.quick else 3)
+    res["precision"] = bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()  # fmt: skip
     print_precision(res["precision"])
     return res
 
