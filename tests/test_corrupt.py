@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from xlt.io import DataError, write_jsonl
+from xlt.io import DataError, atomic_path, write_jsonl
 from xlt.pool import build_pool
 
 LANGS = ("en", "de")
@@ -97,3 +99,30 @@ def test_candidate_missing_a_language_names_it(tmp_path: Path) -> None:
         DataError, match=re.escape(str(files[0])) + ".*no dev 'accuracy' score for 'de'"
     ):
         pool(tmp_path, [files])
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_writer(tmp_path: Path) -> None:
+    """kill -9 inside ``atomic_path`` (e.g. while converting the bundled encoder) leaves the
+    temporary directory behind; the next writer of the same target removes it, and nothing
+    else (another target's temporary, e.g. ``e5.v2``'s, and other files stay)."""
+    target = tmp_path / "encoders" / "e5"
+    kill = (
+        "import os, signal, sys\n"
+        "from xlt.io import atomic_path\n"
+        "with atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.mkdir()\n"
+        "    (tmp / 'model.safetensors').write_bytes(bytes(1 << 20))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    for name in (target, target.with_name("e5.v2")):
+        res = subprocess.run([sys.executable, "-c", kill, str(name)], capture_output=True)
+        assert res.returncode == -9, res.stderr
+    leftovers = sorted(p.name for p in target.parent.iterdir())
+    assert len(leftovers) == 2 and all(p.endswith(".tmp") for p in leftovers)
+    (target.parent / ".e5.keep").write_text("not a temporary of e5")
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "config.json").write_text("{}")
+    left = sorted(p.name for p in target.parent.iterdir())
+    assert left == [".e5.keep", next(n for n in leftovers if n.startswith(".e5.v2.")), "e5"]
+    assert (target / "config.json").exists()

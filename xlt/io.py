@@ -28,6 +28,7 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,8 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
+
+log = logging.getLogger("xlt.io")
 
 Kind = Literal["tagging", "classification", "qa", "relation", "parsing", "parallel", "text"]
 
@@ -82,15 +85,47 @@ def safe_target(path: str | os.PathLike) -> Path:
     return p
 
 
+# what tempfile.mkstemp names a temporary of ``atomic_path``: ".{name}." + 8 random characters
+# of this alphabet + ".tmp"; the fixed length keeps target ``a``'s temporaries apart from ``a.b``'s
+_TEMP_RANDOM = "[a-z0-9_]{8}"
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries an earlier, killed writer of ``path`` left next to it.
+
+    ``atomic_path`` removes its temporary on any exception, but not when the process is killed
+    (``kill -9``, out of memory, a cluster's time limit): a converted encoder then leaves a
+    ``.e5.<random>.tmp`` directory of hundreds of MB behind. Only one writer of a target runs
+    at a time (Snakemake locks its outputs), so when a writer starts, any temporary of the same
+    target is a leftover. Returns what was removed.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{_TEMP_RANDOM}\.tmp")
+    removed = []
+    for stale in path.parent.iterdir():
+        if pattern.fullmatch(stale.name):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+            removed.append(stale)
+            log.warning("removed %s, left by an earlier writer of %s that was killed", stale, path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched; what a
+    killed earlier writer of ``path`` left is removed first (:func:`remove_stale_temps`).
     Works for files and directories (``save_pretrained`` into the yielded path).
     """
     path = safe_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -264,6 +299,11 @@ def _check_classification(rec: Mapping[str, Any], labels: frozenset[str] | None)
         raise Invalid(
             "'text_pair' must be a non-empty string when present",
             "give the second sentence of the pair, or drop the key for single-sentence data",
+        )
+    if not isinstance(rec["label"], str) or not rec["label"].strip():
+        raise Invalid(
+            f"'label' is {rec['label']!r}: blank or not a string",
+            "every example needs its class: fill in the label or drop the example",
         )
     if labels is not None and rec["label"] not in labels:
         raise _label_error("label", rec["label"], labels)
