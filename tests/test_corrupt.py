@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlt.io import DataError, atomic_path, write_jsonl
-from xlt.pool import build_pool
+from xlt.io import DataError, atomic_path, write_json, write_jsonl
+from xlt.pool import Pool, build_pool, read_table
 
 LANGS = ("en", "de")
 
@@ -126,3 +126,56 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_writer(tmp_path: Path
     left = sorted(p.name for p in target.parent.iterdir())
     assert left == [".e5.keep", next(n for n in leftovers if n.startswith(".e5.v2.")), "e5"]
     assert (target / "config.json").exists()
+
+
+# --- intermediates: every reader names the broken file and how to rebuild it ----------------
+
+
+def forcerun(path: Path) -> str:
+    return re.escape(f"snakemake all --forcerun {path}")
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_broken_pool_files_name_the_file_and_the_fix(tmp_path: Path, damage: str) -> None:
+    pool(tmp_path, [candidate(tmp_path, 1), candidate(tmp_path, 2)])
+    table, arrays = tmp_path / "p.parquet", tmp_path / "p.npz"
+    assert len(Pool.load(table, arrays).candidates) == 2
+    for path in (table, arrays):
+        data = path.read_bytes()
+        path.write_bytes(b"" if damage == "empty" else data[: len(data) // 2])
+        match = f"{re.escape(str(path))}: unreadable pool .*{forcerun(path)}"
+        with pytest.raises(DataError, match=match):
+            Pool.load(table, arrays)
+        if path == table:  # what the table and figure rules and the comparison read
+            with pytest.raises(DataError, match=match):
+                read_table(table)
+        path.write_bytes(data)
+
+
+@pytest.mark.parametrize("name", ["seed1.json.gz", "seed1.json"])
+def test_truncated_study_documents_name_the_file_and_the_fix(tmp_path: Path, name: str) -> None:
+    from xlt.studies.interpolation.report import load_docs as interpolation_docs
+    from xlt.studies.iwda.report import load_docs as iwda_docs
+
+    doc = tmp_path / name
+    write_json(doc, {"rows": [{"alpha": i / 100, "score": 50.0} for i in range(200)]})
+    assert len(interpolation_docs([doc])[0]["rows"]) == 200
+    data = doc.read_bytes()
+    doc.write_bytes(data[: len(data) // 2])
+    problem = "truncated or corrupt gzip file" if name.endswith(".gz") else "invalid JSON"
+    for load in (interpolation_docs, iwda_docs):
+        with pytest.raises(DataError, match=f"{re.escape(str(doc))}.*{problem}.*{forcerun(doc)}"):
+            load([doc])
+
+
+def test_no_reader_of_a_pool_or_document_bypasses_the_checked_readers() -> None:
+    """Pools are read by ``read_table``/``Pool.load`` and the workflow's JSON documents by
+    ``read_output_json`` (a broken file then names itself and the fix, not a bare ArrowInvalid
+    or EOFError); the MetaXL report is its study's own."""
+    repo = Path(__file__).resolve().parents[1]
+    scripts = sorted((repo / "workflow_scripts").glob("*.py"))
+    modules = sorted(p for p in (repo / "xlt" / "studies").rglob("*.py") if "metaxl" not in p.parts)
+    for path in scripts + modules:
+        text = path.read_text()
+        assert "read_parquet(" not in text, path
+        assert not re.search(r"\bread_json\(", text), path

@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -173,12 +174,43 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def read_json(path: str | os.PathLike) -> Any:
+    """A JSON (``.gz``: gzip-compressed JSON) file; a broken one is a DataError naming it."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        try:
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
             return json.load(fh)
-        except json.JSONDecodeError as e:
-            raise DataError(path, e.lineno, f"invalid JSON: {e.msg}") from None
+    except json.JSONDecodeError as e:
+        raise DataError(path, e.lineno, f"invalid JSON: {e.msg}") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        problem = f"truncated or corrupt gzip file ({type(e).__name__}: {e})"
+        raise DataError(path, None, problem) from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, None, f"not UTF-8 text (byte {e.start}): corrupt") from None
+
+
+def rebuild_fix(path: str | os.PathLike) -> str:
+    """How to rebuild a workflow output and everything made from it (Snakemake's ``--forcerun``
+    of a file re-runs the job that makes it and every job downstream, whether it exists or not)."""
+    return (
+        f"it is a workflow output: rebuild it and everything made from it with `snakemake all "
+        f"--forcerun {path}` (plus your usual --cores, --configfile or --profile)"
+    )
+
+
+def output_error(path: str | os.PathLike, problem: str, line: int | None = None) -> DataError:
+    """A workflow output (an intermediate such as a pool or a study's document) that cannot be
+    read, with the fix: rebuild it."""
+    return DataError(path, line, problem, rebuild_fix(path))
+
+
+def read_output_json(path: str | os.PathLike) -> Any:
+    """:func:`read_json` of a workflow output: a broken file names itself and the fix."""
+    try:
+        return read_json(path)
+    except DataError as e:
+        raise output_error(path, e.problem, e.line) from None
+    except OSError as e:
+        raise output_error(path, f"unreadable ({e.strerror or e})") from None
 
 
 def write_jsonl(path: str | os.PathLike, records: Iterable[Mapping[str, Any]]) -> int:
