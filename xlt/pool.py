@@ -11,8 +11,8 @@ A pool is stored as two files:
 
 :class:`Pool` loads both and offers the matrices selection methods need. A candidate file that
 cannot be read (corrupt or truncated ``metrics.json``, ``predictions.json``, ``features.npz``)
-raises a DataError naming the file and the fix: delete that candidate's directory and re-run
-snakemake, which re-trains exactly that candidate.
+raises a DataError naming the file and the fix: ``snakemake all --forcerun <that file>``, which
+re-trains exactly that candidate and rebuilds the pool and everything made from it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import DataError, atomic_open, output_error, read_json, read_jsonl
+from .io import DataError, atomic_open, output_error, read_json, read_jsonl, rebuild_fix
 from .metrics import example_stats, scores
 from .tasks import get_kind
 
@@ -92,14 +92,9 @@ def build_pool(
 
 
 def candidate_error(path: str | Path, problem: str, line: int | None = None) -> DataError:
-    """An unusable candidate file: the fix is to re-train exactly that candidate."""
-    return DataError(
-        path,
-        line,
-        problem,
-        f"delete the candidate directory {Path(path).parent} and re-run snakemake, which "
-        "re-trains exactly that candidate",
-    )
+    """An unusable candidate file: the fix is to re-train exactly that candidate (and to rebuild
+    the pool and what was made from it: deleting the candidate would not, see ``rebuild_fix``)."""
+    return DataError(path, line, problem, rebuild_fix(path, "it (re-train this candidate)"))
 
 
 def read_candidate_json(path: str | Path, required: Sequence[str]) -> dict:
