@@ -82,7 +82,7 @@ def test_corrupt_candidate_file_names_the_file_and_the_fix(
 ) -> None:
     good, bad = candidate(tmp_path, 1), candidate(tmp_path, 2)
     bad[which].write_bytes(damage)
-    fix = f"re-train this candidate) and everything made from it with `snakemake all --forcerun {bad[which]}`"
+    fix = f"re-train exactly this candidate and rebuild everything made from it with `snakemake all --forcerun {bad[which]}`"
     with pytest.raises(
         DataError, match=re.escape(str(bad[which])) + f".*{re.escape(problem)}.*{re.escape(fix)}"
     ):

@@ -188,14 +188,16 @@ def read_json(path: str | os.PathLike) -> Any:
         raise DataError(path, None, f"not UTF-8 text (byte {e.start}): corrupt") from None
 
 
-def rebuild_fix(path: str | os.PathLike, what: str = "it") -> str:
+def rebuild_fix(
+    path: str | os.PathLike, action: str = "rebuild it and everything made from it"
+) -> str:
     """How to rebuild a workflow output and everything made from it: Snakemake's ``--forcerun``
     of a file re-runs the job that makes it and every job downstream, whether the file exists
     or not. (Deleting the file is no fix: while the files made from it are in place, Snakemake
     sees nothing to do.)"""
     return (
-        f"a workflow output: rebuild {what} and everything made from it with `snakemake all "
-        f"--forcerun {path}` (plus your usual --cores, --configfile or --profile)"
+        f"a workflow output: {action} with `snakemake all --forcerun {path}` (add your usual "
+        "--cores, --configfile or --profile)"
     )
 
 

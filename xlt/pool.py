@@ -94,7 +94,12 @@ def build_pool(
 def candidate_error(path: str | Path, problem: str, line: int | None = None) -> DataError:
     """An unusable candidate file: the fix is to re-train exactly that candidate (and to rebuild
     the pool and what was made from it: deleting the candidate would not, see ``rebuild_fix``)."""
-    return DataError(path, line, problem, rebuild_fix(path, "it (re-train this candidate)"))
+    return DataError(
+        path,
+        line,
+        problem,
+        rebuild_fix(path, "re-train exactly this candidate and rebuild everything made from it"),
+    )
 
 
 def read_candidate_json(path: str | Path, required: Sequence[str]) -> dict:
