@@ -128,6 +128,18 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_writer(tmp_path: Path
     assert (target / "config.json").exists()
 
 
+def test_a_shared_targets_concurrent_writer_is_left_alone(tmp_path: Path) -> None:
+    """A download cache may be written by two jobs at once: the second writer must not take the
+    first one's temporary for a leftover."""
+    target = tmp_path / "downloads" / "abc-data.zip"
+    with atomic_path(target, shared=True) as first:
+        first.write_bytes(b"first")
+        with atomic_path(target, shared=True) as second:
+            second.write_bytes(b"second")
+        assert first.read_bytes() == b"first"
+    assert target.read_bytes() == b"first" and [p.name for p in target.parent.iterdir()] == [target.name]  # fmt: skip
+
+
 # --- intermediates: every reader names the broken file and how to rebuild it ----------------
 
 

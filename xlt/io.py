@@ -96,9 +96,11 @@ def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
 
     ``atomic_path`` removes its temporary on any exception, but not when the process is killed
     (``kill -9``, out of memory, a cluster's time limit): a converted encoder then leaves a
-    ``.e5.<random>.tmp`` directory of hundreds of MB behind. Only one writer of a target runs
-    at a time (Snakemake locks its outputs), so when a writer starts, any temporary of the same
-    target is a leftover. Returns what was removed.
+    ``.e5.<random>.tmp`` directory of hundreds of MB behind. A workflow output has one writer at
+    a time (Snakemake runs one job per output and locks it), so when a writer starts, any
+    temporary of the same target is a leftover. (Not so for a cache that several jobs may fill
+    at once, such as the download cache: ``atomic_path(..., shared=True)`` skips this.) Returns
+    what was removed.
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -117,16 +119,19 @@ def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, shared: bool = False) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
 
     On any exception the temporary file is removed and ``path`` is left untouched; what a
-    killed earlier writer of ``path`` left is removed first (:func:`remove_stale_temps`).
+    killed earlier writer of ``path`` left is removed first (:func:`remove_stale_temps`), unless
+    ``shared``: several processes may write ``path`` at the same time (a cache that jobs share),
+    so another temporary may be a live writer's.
     Works for files and directories (``save_pretrained`` into the yielded path).
     """
     path = safe_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
+    if not shared:
+        remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
