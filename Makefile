@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Resumable: a run that was killed left its lock behind; xlt.resume removes it when no Snakemake
+# process works here any more, and profiles/default recomputes the jobs that were running
+# (--rerun-incomplete). After a crash just run `make run` again (docs/recovery.md).
 run: $(STAMP)
+	$(BIN)/python -m xlt.resume
 	$(BIN)/snakemake --cores $(CORES) all
 	$(BIN)/snakemake --report results/report.html
 

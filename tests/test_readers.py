@@ -224,6 +224,7 @@ CONLLU = """\
 4\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_
 
 1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_
+
 """
 
 
@@ -233,6 +234,60 @@ def test_conllu_skips_ranges_and_empty_nodes(tmp_path: Path) -> None:
         {"id": "s1", "tokens": ["do", "n't", "go", "."], "tags": ["AUX", "PART", "VERB", "PUNCT"]},
         {"id": "en-dev-1", "tokens": ["Hi"], "tags": ["INTJ"]},
     ]
+
+
+@pytest.mark.parametrize("kind", ["tagging", "parsing"])
+def test_conllu_cut_mid_sentence_is_warned_and_counted(tmp_path: Path, caplog, kind) -> None:
+    """A CoNLL-U file cut at a line boundary inside a sentence has no broken row: only the
+    missing blank line after its last sentence tells. It is read, warned about and counted."""
+    whole = write(tmp_path, "whole.conllu", CONLLU)
+    report = ReadReport()
+    read_file("conllu", whole, lang="en", split="dev", kind=kind, report=report)
+    assert "unterminated_sentence" not in report.as_dict()["warnings"] and not caplog.text
+    cut = write(tmp_path, "cut.conllu", CONLLU[: CONLLU.index("3.1\t")])  # after word 3 of s1
+    report = ReadReport()
+    records = read_file("conllu", cut, lang="en", split="dev", kind=kind, report=report)
+    assert [r["tokens"] for r in records] == [["do", "n't", "go"]]
+    assert report.as_dict()["warnings"]["unterminated_sentence"] == 1
+    assert f"{cut} line 6: the file ends inside a sentence" in caplog.text
+    assert "truncated" in caplog.text and "download it again" in caplog.text
+
+
+def test_prepare_split_counts_a_cut_conllu_file_in_its_provenance(tmp_path: Path) -> None:
+    write(tmp_path, "en/dev.conllu", CONLLU.rstrip("\n") + "\n")  # no closing blank line
+    cfg = {
+        "task_type": "tagging",
+        "format": "conllu",
+        "languages": {"en": ["dev"]},
+        "source": {"file": str(tmp_path / "{lang}" / "{split}.conllu")},
+    }
+    prov = prepare_split("ud", cfg, "en", "dev", tmp_path / "out.jsonl", tmp_path / "res")
+    assert prov["reader"]["warnings"]["unterminated_sentence"] == 1
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
+
+
+def test_real_ud_files_end_with_a_closed_sentence() -> None:
+    for lang in ("en", "de"):
+        report = ReadReport()
+        path = shared("ud", lang, "dev.conllu")
+        read_file("conllu", path, lang=lang, split="dev", report=report)
+        assert report.counts["unterminated_sentence"] == 0, path
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "text", "line"),
+    [
+        ("sib200", "en/dev.tsv", "index_id\tcategory\ttext\n7\ttravel\tGo.\n8\t\tRun.\n", 3),
+        ("sib200", "en/dev.tsv", "index_id\tcategory\ttext\n8\t  \tRun.\n", 2),
+        ("jsonl", "x.jsonl", '{"id": "a", "text": "x", "label": "b"}\n{"id": "b", "text": "y", "label": ""}\n', 2),
+    ],
+)  # fmt: skip
+def test_blank_classification_label_names_file_and_line(tmp_path, fmt, name, text, line) -> None:
+    """A blank label is not a class "" (every reader's records pass the same schema check)."""
+    path = write(tmp_path, name, text)
+    with raises_at(path, line, "'label' is .*blank.*fill in the label or drop the example"):
+        options = {"kind": "classification"} if fmt == "jsonl" else {}
+        read_file(fmt, path, lang="en", split="dev", **options)
 
 
 def test_gzip_is_transparent(tmp_path: Path) -> None:

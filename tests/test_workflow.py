@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -461,4 +463,65 @@ def test_comparison_puts_every_method_side_by_side_and_reruns_alone(run):
     (run / "results/tables/comparison_ner.csv").unlink()
     assert planned_jobs(run, "all") == {"comparison": 1, "all": 1}
     snakemake(run, "results/tables/comparison_ner.csv", "--cores", "1")
+    assert planned_jobs(run, "all") == {}
+
+
+# --- recovery (docs/recovery.md): the printed advice works; a killed run resumes plainly -------
+def test_a_corrupt_candidate_is_rebuilt_by_following_the_printed_advice(run):
+    """Issue 27: the advice used to be "delete the candidate directory and re-run", after which
+    Snakemake saw nothing to do (the pool missing, the tables stale)."""
+    cand = run / "results/candidates/sentiment/zero-shot/lr0.003-ep1-bs16/seed2"
+    features = cand / "features.npz"
+    cid = "zero-shot/lr0.003-ep1-bs16/seed2"
+    table = run / "results/tables/zero_shot_sentiment.csv"
+    before = table.stat().st_mtime
+    data = features.read_bytes()
+    features.write_bytes(data[: len(data) // 2])
+    failed = snakemake(run, "all", "--cores", "2", check=False)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "unreadable features" in out, out[-3000:]
+    assert not (run / "results/pools/sentiment.parquet").exists()  # the failed job's output
+    assert planned_jobs(run, "all") == {}  # the trap: nothing to do, the pool missing
+    advice = re.search(r"`(snakemake all --forcerun [^`]+)`", out)
+    assert advice and advice[1] == f"snakemake all --forcerun {features.relative_to(run)}"
+    snakemake(run, *advice[1].split()[1:], "--cores", "2")  # literally, plus the usual options
+    pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
+    assert cid in set(pool["candidate"]) and len(pool) == (2 + 8 + 8) * 4
+    assert table.stat().st_mtime > before
+    assert (pd.read_csv(table)["candidates"] == 2).all()
+    assert planned_jobs(run, "all") == {}
+
+
+def test_a_run_killed_mid_job_resumes_with_make_runs_commands_and_identical_records(run):
+    """kill -9 of the whole run while the IWDA job has written some of its candidates: make
+    run's two steps (xlt.resume, then a plain `snakemake all`: the workflow profile adds
+    --rerun-incomplete) finish it, with the same records as an uninterrupted run."""
+    variants = sorted((run / "results/candidates/sentiment").glob("iw.zh.*/*/seed1/metrics.json"))
+    assert len(variants) == 8
+    scores = {p: json.loads(p.read_text())["scores"] for p in variants}
+    first = run / "results/candidates/sentiment/iw.zh.zero-shot/lr0.003-ep1-bs16/seed1/metrics.json"
+    analysis = run / "results/iwda/sentiment/zh/seed1.json"
+    t0 = time.time()
+    args = [SNAKEMAKE, "all", "--forcerun", "iwda", "--cores", "1", "--snakefile",
+            str(REPO / "Snakefile"), "--directory", str(run), "--configfile", str(TEST_CONFIG)]  # fmt: skip
+    proc = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        while not (first.exists() and first.stat().st_mtime > t0):
+            assert proc.poll() is None and time.time() < t0 + 900, "the IWDA job never wrote"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (analysis.exists() and analysis.stat().st_mtime > t0)  # killed mid-job
+    locked = snakemake(run, "all", "--cores", "2", check=False)
+    assert locked.returncode != 0 and "cannot be locked" in locked.stdout + locked.stderr
+    res = subprocess.run(
+        [sys.executable, "-m", "xlt.resume", "--snakefile", str(REPO / "Snakefile"),
+         "--directory", str(run), "--configfile", str(TEST_CONFIG)],  # fmt: skip
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert res.returncode == 0 and "unlocked" in res.stderr, res.stderr
+    snakemake(run, "all", "--cores", "2")  # no --unlock, no --rerun-incomplete
+    assert {p: json.loads(p.read_text())["scores"] for p in variants} == scores
+    assert analysis.stat().st_mtime > t0
     assert planned_jobs(run, "all") == {}

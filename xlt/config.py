@@ -9,6 +9,7 @@ one line naming the key, what is wrong and the fix (for an unknown key, the near
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -69,8 +70,27 @@ def _message(error) -> str:
     return f"{where}: {error.message}"
 
 
+def check_finite(obj: Any, path: tuple[str | int, ...] = ()) -> None:
+    """Refuse ``.inf`` and ``.nan`` anywhere in ``obj``: no setting of xlt means "infinite", and
+    a non-finite number passes every range check of the schema (``nan >= 0`` is False, so it is
+    not even reported as out of range) yet hangs or silently corrupts what uses it (an infinite
+    prior weight, a NaN learning rate)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise ConfigError(
+            f"{_where(path)}: {obj!r} is not a finite number; every number in the configuration "
+            "must be finite (write a finite value, e.g. 1.0e6 for a large weight)"
+        )
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            check_finite(value, (*path, key))
+    elif isinstance(obj, list | tuple):
+        for i, value in enumerate(obj):
+            check_finite(value, (*path, i))
+
+
 def validate(config: MutableMapping[str, Any], schema_path: str | Path) -> None:
-    """Check ``config`` against the schema and fill in its defaults (in place)."""
+    """Check ``config`` against the schema and fill in its defaults (in place); every number
+    must be finite (:func:`check_finite`)."""
     from jsonschema import Draft202012Validator, validators
     from jsonschema.exceptions import best_match
     from referencing import Registry, Resource
@@ -92,6 +112,7 @@ def validate(config: MutableMapping[str, Any], schema_path: str | Path) -> None:
     validator = Validator(schema, registry=registry)
     if not isinstance(config, dict):
         raise ConfigError("the configuration must be a mapping of keys to values")
+    check_finite(config)
     errors = list(validator.iter_errors(config))
     if errors:
         error = best_match(errors)

@@ -28,13 +28,17 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
+
+log = logging.getLogger("xlt.io")
 
 Kind = Literal["tagging", "classification", "qa", "relation", "parsing", "parallel", "text"]
 
@@ -82,15 +86,52 @@ def safe_target(path: str | os.PathLike) -> Path:
     return p
 
 
+# what tempfile.mkstemp names a temporary of ``atomic_path``: ".{name}." + 8 random characters
+# of this alphabet + ".tmp"; the fixed length keeps target ``a``'s temporaries apart from ``a.b``'s
+_TEMP_RANDOM = "[a-z0-9_]{8}"
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries an earlier, killed writer of ``path`` left next to it.
+
+    ``atomic_path`` removes its temporary on any exception, but not when the process is killed
+    (``kill -9``, out of memory, a cluster's time limit): a converted encoder then leaves a
+    ``.e5.<random>.tmp`` directory of hundreds of MB behind. A workflow output has one writer at
+    a time (Snakemake runs one job per output and locks it), so when a writer starts, any
+    temporary of the same target is a leftover. (Not so for a cache that several jobs may fill
+    at once, such as the download cache: ``atomic_path(..., shared=True)`` skips this.) Returns
+    what was removed.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{_TEMP_RANDOM}\.tmp")
+    removed = []
+    for stale in path.parent.iterdir():
+        if pattern.fullmatch(stale.name):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+            removed.append(stale)
+            log.warning("removed %s, left by an earlier writer of %s that was killed", stale, path)
+    return removed
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, shared: bool = False) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched; what a
+    killed earlier writer of ``path`` left is removed first (:func:`remove_stale_temps`), unless
+    ``shared``: several processes may write ``path`` at the same time (a cache that jobs share),
+    so another temporary may be a live writer's.
     Works for files and directories (``save_pretrained`` into the yielded path).
     """
     path = safe_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not shared:
+        remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -138,12 +179,47 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def read_json(path: str | os.PathLike) -> Any:
+    """A JSON (``.gz``: gzip-compressed JSON) file; a broken one is a DataError naming it."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        try:
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
             return json.load(fh)
-        except json.JSONDecodeError as e:
-            raise DataError(path, e.lineno, f"invalid JSON: {e.msg}") from None
+    except json.JSONDecodeError as e:
+        raise DataError(path, e.lineno, f"invalid JSON: {e.msg}") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        problem = f"truncated or corrupt gzip file ({type(e).__name__}: {e})"
+        raise DataError(path, None, problem) from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, None, f"not UTF-8 text (byte {e.start}): corrupt") from None
+
+
+def rebuild_fix(
+    path: str | os.PathLike, action: str = "rebuild it and everything made from it"
+) -> str:
+    """How to rebuild a workflow output and everything made from it: Snakemake's ``--forcerun``
+    of a file re-runs the job that makes it and every job downstream, whether the file exists
+    or not. (Deleting the file is no fix: while the files made from it are in place, Snakemake
+    sees nothing to do.)"""
+    return (
+        f"a workflow output: {action} with `snakemake all --forcerun {path}` (add your usual "
+        "--cores, --configfile or --profile)"
+    )
+
+
+def output_error(path: str | os.PathLike, problem: str, line: int | None = None) -> DataError:
+    """A workflow output (an intermediate such as a pool or a study's document) that cannot be
+    read, with the fix: rebuild it."""
+    return DataError(path, line, problem, rebuild_fix(path))
+
+
+def read_output_json(path: str | os.PathLike) -> Any:
+    """:func:`read_json` of a workflow output: a broken file names itself and the fix."""
+    try:
+        return read_json(path)
+    except DataError as e:
+        raise output_error(path, e.problem, e.line) from None
+    except OSError as e:
+        raise output_error(path, f"unreadable ({e.strerror or e})") from None
 
 
 def write_jsonl(path: str | os.PathLike, records: Iterable[Mapping[str, Any]]) -> int:
@@ -264,6 +340,11 @@ def _check_classification(rec: Mapping[str, Any], labels: frozenset[str] | None)
         raise Invalid(
             "'text_pair' must be a non-empty string when present",
             "give the second sentence of the pair, or drop the key for single-sentence data",
+        )
+    if not isinstance(rec["label"], str) or not rec["label"].strip():
+        raise Invalid(
+            f"'label' is {rec['label']!r}: blank or not a string",
+            "every example needs its class: fill in the label or drop the example",
         )
     if labels is not None and rec["label"] not in labels:
         raise _label_error("label", rec["label"], labels)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .bundled import package_file_problem
 from .config import ConfigError, check_name
 from .world import DATASETS as SYNTH_DATASETS
 from .world import DEFAULT_DATASETS
@@ -201,6 +202,10 @@ class Plan:
                     _check_priors(weights, where, labels)
 
     def _check_encoder(self, name: str, spec: Mapping[str, Any]) -> None:
+        if spec["kind"] == "bundled" and "file" in spec:
+            problem = package_file_problem(spec["file"])
+            if problem:
+                raise ConfigError(f"encoders.{name}.file: {spec['file']!r} is {problem}")
         if spec["kind"] != "tiny":
             return
         for ds in self.corpus_datasets(name):

@@ -11,8 +11,8 @@ A pool is stored as two files:
 
 :class:`Pool` loads both and offers the matrices selection methods need. A candidate file that
 cannot be read (corrupt or truncated ``metrics.json``, ``predictions.json``, ``features.npz``)
-raises a DataError naming the file and the fix: delete that candidate's directory and re-run
-snakemake, which re-trains exactly that candidate.
+raises a DataError naming the file and the fix: ``snakemake all --forcerun <that file>``, which
+re-trains exactly that candidate and rebuilds the pool and everything made from it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import DataError, atomic_open, read_json, read_jsonl
+from .io import DataError, atomic_open, output_error, read_json, read_jsonl, rebuild_fix
 from .metrics import example_stats, scores
 from .tasks import get_kind
 
@@ -92,13 +92,13 @@ def build_pool(
 
 
 def candidate_error(path: str | Path, problem: str, line: int | None = None) -> DataError:
-    """An unusable candidate file: the fix is to re-train exactly that candidate."""
+    """An unusable candidate file: the fix is to re-train exactly that candidate (and to rebuild
+    the pool and what was made from it: deleting the candidate would not, see ``rebuild_fix``)."""
     return DataError(
         path,
         line,
         problem,
-        f"delete the candidate directory {Path(path).parent} and re-run snakemake, which "
-        "re-trains exactly that candidate",
+        rebuild_fix(path, "re-train exactly this candidate and rebuild everything made from it"),
     )
 
 
@@ -128,6 +128,24 @@ def check_scores(path: str | Path, m: Mapping, langs: Sequence[str]) -> None:
                 )
 
 
+# what reading a truncated, empty or foreign .npz / .parquet raises (pyarrow's ArrowInvalid is a
+# ValueError; a missing key of an .npz a KeyError)
+UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
+def describe_error(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A pool's table (``results/pools/{task}.parquet``); a broken one names itself and the
+    fix. Every reader of a pool table (tables, figures, LMS, comparison) reads it here."""
+    try:
+        return pd.read_parquet(path)
+    except UNREADABLE as e:
+        raise output_error(path, f"unreadable pool table ({describe_error(e)})") from None
+
+
 def read_features(path: str | Path, langs: Sequence[str]) -> np.ndarray:
     """A candidate's (languages x hidden) features, in the pool's language order."""
     try:
@@ -139,8 +157,8 @@ def read_features(path: str | Path, langs: Sequence[str]) -> np.ndarray:
             return np.stack([z["features"][order[lg]] for lg in langs])
     except DataError:
         raise
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
-        raise candidate_error(path, f"unreadable features ({type(e).__name__}: {e})") from None
+    except UNREADABLE as e:
+        raise candidate_error(path, f"unreadable features ({describe_error(e)})") from None
 
 
 def _add_majority(table: pd.DataFrame, kind: str, train_file, test_files) -> pd.DataFrame:
@@ -173,18 +191,24 @@ class Pool:
 
     @classmethod
     def load(cls, table_path: str | Path, arrays_path: str | Path) -> Pool:
-        table = pd.read_parquet(table_path)
-        with np.load(arrays_path) as z:
-            langs = [str(x) for x in z["langs"]]
-            return cls(
-                table=table,
-                candidates=[str(x) for x in z["candidates"]],
-                langs=langs,
-                features=z["features"],
-                stats={lang: z[f"stats_{lang}"] for lang in langs},
-                kind=str(z["kind"]),
-                labels=[str(x) for x in z["labels"]],
-            )
+        """Both files of a pool; a broken one is a DataError naming it and the fix."""
+        table = read_table(table_path)
+        try:
+            with np.load(arrays_path) as z:
+                langs = [str(x) for x in z["langs"]]
+                return cls(
+                    table=table,
+                    candidates=[str(x) for x in z["candidates"]],
+                    langs=langs,
+                    features=z["features"],
+                    stats={lang: z[f"stats_{lang}"] for lang in langs},
+                    kind=str(z["kind"]),
+                    labels=[str(x) for x in z["labels"]],
+                )
+        except UNREADABLE as e:
+            raise output_error(
+                arrays_path, f"unreadable pool arrays ({describe_error(e)})"
+            ) from None
 
     def matrix(self, column: str) -> np.ndarray:
         """``column`` (e.g. ``dev``, ``test``) as a (candidates x languages) array."""

@@ -6,7 +6,8 @@ dataset's ``splits``) -> cap (seeded subset, file order kept) -> write the JSONL
 Nothing is written when any step fails.
 
 The provenance of a file or url source has ``reader``: the encoding declared and used, and the
-count of each warning the reader logged (``invalid_iob2_transition``, ``misdeclared_encoding``;
+count of each warning the reader logged (``invalid_iob2_transition``, ``misdeclared_encoding``,
+``unterminated_sentence`` of a CoNLL-U file that ends inside a sentence;
 see ``xlt.data.readers.ReadReport``).
 
 Splits made of parts (``datasets.<name>.splits``): by default a split is every example of its

@@ -66,6 +66,7 @@ PathLike = str | os.PathLike
 Row = tuple[str, str, int | None]  # token, tag, number of columns (None: not checked)
 RowParser = Callable[[str], Row | None]
 Reader = Callable[..., list[Record]]
+LineReader = Callable[..., Iterator[tuple[int, str]]]  # (path, encoding, report) -> numbered lines
 
 UPOS_TAGS = frozenset(
     ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON")
@@ -103,7 +104,9 @@ class ReadReport:
 
     ``misdeclared_encoding`` counts lines whose bytes contradict the declared encoding (a
     byte-order mark of another encoding, UTF-8 sequences in a file declared e.g. latin-1);
-    ``invalid_iob2_transition`` counts ``I-X`` tags that do not continue a ``B-X``/``I-X``.
+    ``invalid_iob2_transition`` counts ``I-X`` tags that do not continue a ``B-X``/``I-X``;
+    ``unterminated_sentence`` (CoNLL-U only, listed once it occurs) a file that ends inside a
+    sentence.
     """
 
     encoding_declared: str | None = None
@@ -303,6 +306,29 @@ class Block:
     rows: list[tuple[int, str]] = field(default_factory=list)
 
 
+def conllu_lines(
+    path: PathLike, encoding: str = "utf-8", report: ReadReport | None = None
+) -> Iterator[tuple[int, str]]:
+    """``iter_lines`` of a CoNLL-U file, warning (and counting ``unterminated_sentence``) when
+    the file ends inside a sentence: CoNLL-U closes every sentence, the last one included, with
+    a blank line, so a file whose last line is a word line was most likely cut short (a partial
+    download or copy) at a line boundary, where no row looks broken. The sentence is kept."""
+    report = ReadReport() if report is None else report
+    last: tuple[int, str] | None = None
+    for last in iter_lines(path, encoding, report):
+        yield last
+    if last is not None and last[1].strip():
+        report.note(
+            "unterminated_sentence",
+            path,
+            last[0],
+            "the file ends inside a sentence (no blank line after its last line): it may be "
+            "truncated",
+            "CoNLL-U ends every sentence with a blank line; check the file is complete (download "
+            "it again), or add the blank line if it is",
+        )
+
+
 def iter_blocks(
     lines: Iterable[tuple[int, str]], comment_prefix: str | None = None
 ) -> Iterator[Block]:
@@ -459,6 +485,7 @@ def read_tagged(
     scheme: str = "iob2",
     comment_prefix: str | None = None,
     report: ReadReport | None = None,
+    lines: LineReader | None = None,
 ) -> list[Record]:
     """Shared driver of the tagging readers: blocks -> rows -> (scheme conversion) -> records.
 
@@ -467,12 +494,13 @@ def read_tagged(
     (a row whose column count is None is exempt).
     Blocks whose rows are all skipped (e.g. a lone ``-DOCSTART-``) yield no record. An ``I-X``
     that does not continue a ``B-X``/``I-X`` is kept as is, warned about and counted.
+    ``lines`` reads the file's lines (default ``iter_lines``; CoNLL-U: ``conllu_lines``).
     """
     convert_scheme([], scheme)  # reject an unknown scheme before reading
     report = ReadReport() if report is None else report
     out = RecordList(path, "tagging", labels)
     columns = ColumnCount()
-    for block in iter_blocks(iter_lines(path, encoding, report), comment_prefix):
+    for block in iter_blocks((lines or iter_lines)(path, encoding, report), comment_prefix):
         linenos, tokens, tags = parse_block(path, block, parse_row, columns)
         if not tokens:
             continue
@@ -621,6 +649,7 @@ def read_conllu(
         encoding=encoding,
         comment_prefix="#",
         report=report,
+        lines=conllu_lines,
     )
 
 
@@ -835,7 +864,7 @@ def read_conllu_trees(
     word has HEAD 0, and it alone has DEPREL ``root``. Errors name the word's line.
     """
     out = RecordList(path, "parsing", labels)
-    for block in iter_blocks(iter_lines(path, encoding, report), "#"):
+    for block in iter_blocks(conllu_lines(path, encoding, report), "#"):
         words: list[tuple[int, str, str, int, str]] = []
         linenos: list[int] = []
         for lineno, line in block.rows:

@@ -288,7 +288,7 @@ def _download_to(url: str, target: Path) -> str:
     digest = hashlib.sha256()
     with (
         urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp,
-        atomic_path(target) as tmp,
+        atomic_path(target, shared=True) as tmp,  # jobs of one dataset may fetch one url at once
         open(tmp, "wb") as out,
     ):
         while chunk := resp.read(CHUNK):
@@ -305,7 +305,8 @@ def extract_member(dataset: str, archive: Path, member: str, lang: str, split: s
     target = archive.with_name(archive.name + ".d").joinpath(*parts)
     if target.is_file():
         return target
-    with atomic_path(target) as tmp, open(tmp, "wb") as out:  # raw bytes, even for *.gz
+    # raw bytes, even for *.gz; shared: jobs of one dataset may extract one member at once
+    with atomic_path(target, shared=True) as tmp, open(tmp, "wb") as out:
         _copy_member(dataset, archive, member, out, lang, split)
     return target
 

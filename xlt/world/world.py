@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -132,7 +133,7 @@ def gold_alignment(src: Sentence, tgt: Sentence) -> list[tuple[int, int]]:
 
 def _spec(priors: Mapping[str, Any], lang: str, split: str, labels: tuple[str, ...], key: str):
     """The ``{label: weight}`` of one language and split: its own split's, else its own default,
-    else the world's default, else every label at 1 (validated: known labels, numbers >= 0)."""
+    else the world's default, else every label at 1 (validated: known labels, finite numbers >= 0)."""
     pri = dict(priors)
     spec = pri.get("default", {label: 1.0 for label in labels})
     per_lang = pri.get(lang, {})
@@ -142,8 +143,8 @@ def _spec(priors: Mapping[str, Any], lang: str, split: str, labels: tuple[str, .
         raise ValueError(
             f"world.{key} ({lang}/{split}): unknown label(s) {unknown}; labels are {list(labels)}"
         )
-    if any(not isinstance(v, int | float) or v < 0 for v in spec.values()):
-        raise ValueError(f"world.{key} ({lang}/{split}): weights must be numbers >= 0")
+    if any(not isinstance(v, int | float) or not math.isfinite(v) or v < 0 for v in spec.values()):
+        raise ValueError(f"world.{key} ({lang}/{split}): weights must be finite numbers >= 0")
     if sum(spec.values()) <= 0:
         raise ValueError(f"world.{key} ({lang}/{split}): all weights are 0")
     return spec

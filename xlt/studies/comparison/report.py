@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_json, write_text
+from xlt.io import atomic_open, read_output_json, write_text
 from xlt.metrics import METRIC_NAMES
 from xlt.tables import fmt, to_markdown
 
@@ -465,14 +465,15 @@ def write_outputs(table_path: str | Path, arrays_path: str | Path, runs_path: st
     """``out``: csv, md, figure. ``runs_path``: the LMS study's repeated runs and ``lms`` its
     settings (scorer, baselines, runs: those Table 7 is built with); None without LMS on the
     task."""
-    table = pd.read_parquet(table_path)
+    from xlt.pool import Pool, read_table
+
+    table = read_table(table_path)
     pool, runs, info = None, None, None
     if runs_path is not None:
-        from xlt.pool import Pool
         from xlt.studies.lms.lms import LMSConfig
 
         pool = Pool.load(table_path, arrays_path)
-        runs = read_json(runs_path)
+        runs = read_output_json(runs_path)
         info = {"n_target": LMSConfig.from_dict(lms).n_target, "runs": len(runs["runs"])}
     scores, df = build(table, study, pool, runs, lms)
     write_csv(df, out["csv"])

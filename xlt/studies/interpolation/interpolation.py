@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from xlt.io import atomic_open, read_json
+from xlt.io import atomic_open, read_output_json
 from xlt.metrics import MAIN_METRIC, scores
 from xlt.studies.interpolation.settings import alpha_grid
 from xlt.tasks import TaskSpec, encode, gold_answers, predict
@@ -284,7 +284,7 @@ def run_interpolation(
     from xlt.train.loop import resolve_device
 
     t0 = time.time()
-    metrics = {e: read_json(endpoint_metrics[e]) for e in ENDPOINTS}
+    metrics = {e: read_output_json(endpoint_metrics[e]) for e in ENDPOINTS}
     labels = tuple(metrics["bi"]["config"]["labels"])
     for e in ENDPOINTS:
         if tuple(metrics[e]["config"]["labels"]) != labels:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_json, write_text
+from xlt.io import atomic_open, read_output_json, write_text
 from xlt.metrics import METRIC_NAMES
 from xlt.tables import fmt, to_markdown
 
@@ -26,7 +26,8 @@ SUMMARY_ALPHAS = (0.0, 0.5, 1.0)
 
 
 def load_docs(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
-    return [read_json(p) for p in paths]
+    """The per-(pair, seed) documents; a truncated or corrupt one names itself and the fix."""
+    return [read_output_json(p) for p in paths]
 
 
 def frame(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

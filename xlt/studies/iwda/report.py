@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_json, write_text
+from xlt.io import atomic_open, read_output_json, write_text
 from xlt.metrics import MAIN_METRIC, METRIC_NAMES
 from xlt.tables import fmt, to_markdown
 
@@ -36,7 +36,9 @@ RESOURCES = {"supervised": "labelled target train", "zero-shot": "none"}
 
 
 def load_docs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    return [read_json(p) for p in paths]
+    """The per-(target, seed) analysis documents; a truncated or corrupt one names itself and
+    the fix."""
+    return [read_output_json(p) for p in paths]
 
 
 def _metric(doc: Mapping[str, Any]) -> str:
