@@ -2,13 +2,12 @@
 
 import pandas as pd
 
-from xlt.io import write_text
 from xlt.runtime import job
 from xlt.studies.translate_train.report import adaptation_tables
-from xlt.tables import write_table
+from xlt.tables import write_markdown, write_table
 
 with job(snakemake.log[0]):
     tables = adaptation_tables(pd.read_parquet(snakemake.input.pool), snakemake.params.task)
     df, markdown = tables[snakemake.params.part]
     write_table(df, snakemake.output.csv, None)
-    write_text(snakemake.output.md, markdown)
+    write_markdown(snakemake.output.md, markdown)
