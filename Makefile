@@ -28,7 +28,8 @@ run: $(STAMP)
 
 # the HTML report of a finished run (make run builds it too): every table and figure, captioned
 report: $(STAMP)
-	$(BIN)/snakemake --report results/report.html $(CONFIGFILE)
+	$(BIN)/snakemake --report results/report.html $(CONFIGFILE) \
+	  || { echo "make report: the report shows a finished run; run make run$(if $(CONFIG), CONFIG=$(CONFIG)) first"; exit 1; }
 	@echo "open results/report.html in a web browser"
 
 test: $(STAMP)
