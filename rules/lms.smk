@@ -16,7 +16,6 @@ LMS_POOL = {
     "table": "results/pools/{task}.parquet",
     "arrays": "results/pools/{task}.npz",
 }
-# (table, file name, caption) of every LMS table
 # (table, file name, caption, name in the report)
 LMS_TABLES = [
     ("selection", "lms", "lms_selection", "Selection rules: LMS vs En-Dev (Table 2)"),
