@@ -90,7 +90,7 @@ rule projection_quality:
             "../report/projection_quality.rst",
             "Translate-train",
             "Label projection quality (synthetic world)",
-            subcategory=None,
+            subcategory="label projection",
         ),
         png=result(
             "results/figures/projection_quality.png",
@@ -98,7 +98,7 @@ rule projection_quality:
             "Translate-train",
             "Label projection quality (synthetic world)",
             FIGURE,
-            subcategory=None,
+            subcategory="label projection",
         ),
     log:
         "logs/tables/projection_quality.log",
