@@ -214,6 +214,7 @@ def problem(cmd: Command, clone: Path, bare_clone: Path) -> str | None:
     return None
 
 
+@pytest.mark.slow  # a dry run of the paper config takes about a minute
 @pytest.mark.parametrize("cmd", ALL, ids=[c.id for c in ALL])
 def test_command_works_as_printed(cmd: Command, clone: Path, bare_clone: Path):
     why = problem(cmd, clone, bare_clone)
