@@ -1,10 +1,13 @@
 # Two commands for a fresh clone: `make run` (the default study) and `make test` (all tests).
 # Each creates/updates .venv idempotently; only Python >= 3.11 and PyPI are needed.
+# Another study: `make run CONFIG=configs/full.yaml` (also for `make report` and `make dag`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlt-installed
 CORES ?= 2
+CONFIG ?=
+CONFIGFILE := $(if $(CONFIG),--configfile $(CONFIG))
 
 .PHONY: install run test lint format bench bench-gpu report dag clean
 
@@ -24,8 +27,14 @@ install: $(STAMP)
 # (--rerun-incomplete). After a crash just run `make run` again (docs/recovery.md).
 run: $(STAMP)
 	$(BIN)/python -m xlt.resume
-	$(BIN)/snakemake --cores $(CORES) all
-	$(BIN)/snakemake --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) all $(CONFIGFILE)
+	@$(MAKE) --no-print-directory report
+
+# the HTML report of a finished run (make run builds it too): every table and figure, captioned
+report: $(STAMP)
+	$(BIN)/snakemake --report results/report.html $(CONFIGFILE) \
+	  || { echo "make report: the report shows a finished run; run make run$(if $(CONFIG), CONFIG=$(CONFIG)) first"; exit 1; }
+	@echo "open results/report.html in a web browser"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -48,8 +57,17 @@ bench: $(STAMP)
 bench-gpu: $(STAMP)
 	$(BIN)/python -m xlt.bench --candidate-step --size paper --precision bf16 --steps 50
 
+# the rule graph as results/rulegraph.svg; graphviz's `dot` draws it (the report shows the same
+# graph without graphviz)
 dag: $(STAMP)
-	$(BIN)/snakemake --rulegraph | dot -Tsvg > results/rulegraph.svg
+	@command -v dot >/dev/null || { echo "make dag: graphviz's dot is not installed; install it with"; \
+	  echo "  sudo apt-get install -y graphviz   (macOS: brew install graphviz)"; \
+	  echo "or see the rule graph in the report (make report, then open results/report.html)"; exit 1; }
+	@mkdir -p results
+	$(BIN)/snakemake --rulegraph $(CONFIGFILE) > results/rulegraph.dot.tmp \
+	  && mv results/rulegraph.dot.tmp results/rulegraph.dot || { rm -f results/rulegraph.dot.tmp; exit 1; }
+	dot -Tsvg results/rulegraph.dot -o results/rulegraph.svg
+	@echo "wrote results/rulegraph.svg"
 
 clean:
 	rm -rf results logs benchmarks .snakemake

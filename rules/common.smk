@@ -231,3 +231,39 @@ def dataset_projection_kind(dataset):
 
 def quality_targets():
     return list(TRANSLATE.get("quality", {}).get("targets", []))
+
+
+# --- the report (snakemake --report results/report.html) ------------------------------------
+# A report keeps one row per combination of labels within a (sub)category: every result gets a
+# name of its own (with the paper's table or figure where there is one), its type and its task.
+TABLE, CSV, FIGURE = "table", "table (CSV download)", "figure"
+
+
+def result(path, caption, category, name, kind, subcategory="{task}"):
+    """``path`` as a report() output labelled ``name`` (unique in its category), ``kind``
+    (TABLE, CSV or FIGURE) and, for a per-task result, its task."""
+    labels = {"result": name, "type": kind}
+    if "{task}" in path:
+        labels["task"] = "{task}"
+    return report(
+        path,
+        caption=caption,
+        category=category,
+        subcategory=subcategory,
+        labels=labels,
+    )
+
+
+def table_outputs(stem, caption, category, name, key="{ext}", subcategory="{task}"):
+    """The outputs of a table ``stem`` (a path without extension): HTML (shown inline in the
+    report), CSV (a download in the report) and Markdown; ``key`` names them ({ext} is html, csv
+    or md)."""
+    return {
+        key.format(ext="html"): result(
+            f"{stem}.html", caption, category, name, TABLE, subcategory
+        ),
+        key.format(ext="csv"): result(
+            f"{stem}.csv", caption, category, name, CSV, subcategory
+        ),
+        key.format(ext="md"): f"{stem}.md",
+    }

@@ -10,20 +10,20 @@ rule comparison:
     input:
         unpack(lambda wc: COMPARISON.inputs(wc.task)),
     output:
-        csv=report(
-            "results/tables/comparison_{task}.csv",
-            caption="../report/comparison.rst",
-            category="All methods compared",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/comparison_{task}",
+            "../report/comparison.rst",
+            "All methods compared",
+            "Every method: scores, resources, paired tests",
         ),
-        md="results/tables/comparison_{task}.md",
-        figure=report(
+        # the front page's numbers (report/workflow.rst)
+        headline="results/tables/comparison_{task}_headline.csv",
+        figure=result(
             "results/figures/comparison_{task}.png",
-            caption="../report/comparison_figure.rst",
-            category="All methods compared",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/comparison_figure.rst",
+            "All methods compared",
+            "What each kind of target data buys",
+            FIGURE,
         ),
     log:
         "logs/tables/comparison_{task}.log",

@@ -81,53 +81,51 @@ rule interpolation_report:
     output:
         **(
             {
-                "fig_2d": report(
+                "fig_2d": result(
                     "results/figures/interpolation_2d_{task}.png",
-                    caption="../report/interpolation_2d.rst",
-                    category="Interpolation",
-                    subcategory="{task}",
-                    labels={"task": "{task}", "type": "figure"},
+                    "../report/interpolation_2d.rst",
+                    "Interpolation",
+                    "2-D plane (Fig. 3)",
+                    FIGURE,
                 )
             }
             if STUDY.alphas_2d()
             else {}
         ),
-        csv_1d=report(
-            "results/tables/interpolation_1d_{task}.csv",
-            caption="../report/interpolation_1d.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/interpolation_1d_{task}",
+            "../report/interpolation_1d.rst",
+            "Interpolation",
+            "1-D paths",
+            key="{ext}_1d",
         ),
-        md_1d="results/tables/interpolation_1d_{task}.md",
-        csv_geometry=report(
-            "results/tables/interpolation_geometry_{task}.csv",
-            caption="../report/interpolation_geometry.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/interpolation_geometry_{task}",
+            "../report/interpolation_geometry.rst",
+            "Interpolation",
+            "Endpoint geometry",
+            key="{ext}_geometry",
         ),
-        md_geometry="results/tables/interpolation_geometry_{task}.md",
-        fig_1d=report(
+        fig_1d=result(
             "results/figures/interpolation_1d_{task}.png",
-            caption="../report/interpolation_1d_figure.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/interpolation_1d_figure.rst",
+            "Interpolation",
+            "1-D paths (Fig. 2)",
+            FIGURE,
         ),
-        fig_geometry=report(
+        fig_geometry=result(
             "results/figures/interpolation_geometry_{task}.png",
-            caption="../report/interpolation_geometry_figure.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/interpolation_geometry_figure.rst",
+            "Interpolation",
+            "Endpoint geometry (Fig. 4)",
+            FIGURE,
         ),
-        fig_variance=report(
+        fig_variance=result(
             "results/figures/interpolation_variance_{task}.png",
-            caption="../report/interpolation_variance.rst",
-            category="Interpolation",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/interpolation_variance.rst",
+            "Interpolation",
+            "Variance along the 1-D paths (Fig. 5)",
+            FIGURE,
         ),
     log:
         "logs/tables/interpolation_{task}.log",

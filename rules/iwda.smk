@@ -11,6 +11,11 @@
 from xlt.studies.iwda.settings import NO_STUDY as NO_IWDA
 
 IW = STUDIES["iwda"] or NO_IWDA
+# each table's name in the report (the paper's tables or section)
+IWDA_RESULTS = {
+    "iwda": "IWDA and its variants (Tables 1-3)",
+    "iwda_shift": "Label and feature shift (§2)",
+}
 
 
 rule iwda:
@@ -44,26 +49,22 @@ rule iwda_report:
         lambda wc: IW.analysis_files(PLAN, wc.task),
     output:
         **{
-            f"{name}_{ext}": (
-                report(
-                    f"results/tables/{name}_{{task}}.csv",
-                    caption=f"../report/{name}.rst",
-                    category="IWDA",
-                    subcategory="{task}",
-                    labels={"task": "{task}", "type": "table (csv)"},
-                )
-                if ext == "csv"
-                else f"results/tables/{name}_{{task}}.md"
-            )
+            key: path
             for name in IW.table_names()
-            for ext in ("csv", "md")
+            for key, path in table_outputs(
+                f"results/tables/{name}_{{task}}",
+                f"../report/{name}.rst",
+                "IWDA",
+                IWDA_RESULTS[name],
+                key=f"{name}_{{ext}}",
+            ).items()
         },
-        figure=report(
+        figure=result(
             "results/figures/iwda_shift_{task}.png",
-            caption="../report/iwda_shift_figure.rst",
-            category="IWDA",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/iwda_shift_figure.rst",
+            "IWDA",
+            "Score against label and feature shift (Figs. 1-2)",
+            FIGURE,
         ),
     log:
         "logs/tables/iwda_{task}.log",

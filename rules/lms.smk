@@ -16,14 +16,18 @@ LMS_POOL = {
     "table": "results/pools/{task}.parquet",
     "arrays": "results/pools/{task}.npz",
 }
-# (table, file name, caption) of every LMS table
+# (table, file name, caption, name in the report)
 LMS_TABLES = [
-    ("selection", "lms", "lms_selection"),
-    ("features", "lms_features", "lms_features"),
-    ("langvec", "lms_langvec", "lms_langvec"),
-    ("runs", "lms_runs", "lms_runs"),
-    ("nmodels", "lms_nmodels", "lms_nmodels"),
+    ("selection", "lms", "lms_selection", "Selection rules: LMS vs En-Dev (Table 2)"),
+    ("features", "lms_features", "lms_features", "Model-feature ablation (Table 3)"),
+    ("langvec", "lms_langvec", "lms_langvec", "Language-feature ablation (Table 4)"),
+    ("runs", "lms_runs", "lms_runs", "Repeated runs, z-test (Table 7)"),
+    ("nmodels", "lms_nmodels", "lms_nmodels", "Fewer meta-train models (Table 10)"),
 ]
+LMS_FIGURES = {
+    "kde": "Score distributions and picks (Figs. 2-3)",
+    "kendall": "Kendall τ against meta-train models (Fig. 4)",
+}
 LMS_TASK = {
     "source": lambda wc: task_of(wc).source,
     "targets": lambda wc: list(task_of(wc).targets),
@@ -125,29 +129,25 @@ rule lms_report:
         nmodels="results/selection/{task}/lms_nmodels.json",
     output:
         **{
-            f"{table}_{ext}": (
-                report(
-                    f"results/tables/{name}_{{task}}.csv",
-                    caption=f"../report/{caption}.rst",
-                    category="Model selection (LMS)",
-                    subcategory="{task}",
-                    labels={"task": "{task}", "type": "table (csv)"},
-                )
-                if ext == "csv"
-                else f"results/tables/{name}_{{task}}.md"
-            )
-            for table, name, caption in LMS_TABLES
-            for ext in ("csv", "md")
+            key: path
+            for table, name, caption, label in LMS_TABLES
+            for key, path in table_outputs(
+                f"results/tables/{name}_{{task}}",
+                f"../report/{caption}.rst",
+                "Model selection (LMS)",
+                label,
+                key=f"{table}_{{ext}}",
+            ).items()
         },
         **{
-            f"figure_{figure}": report(
+            f"figure_{figure}": result(
                 f"results/figures/lms_{figure}_{{task}}.png",
-                caption=f"../report/lms_{figure}.rst",
-                category="Model selection (LMS)",
-                subcategory="{task}",
-                labels={"task": "{task}", "type": "figure"},
+                f"../report/lms_{figure}.rst",
+                "Model selection (LMS)",
+                label,
+                FIGURE,
             )
-            for figure in ("kde", "kendall")
+            for figure, label in LMS_FIGURES.items()
         },
     log:
         "logs/tables/lms_{task}.log",
@@ -155,6 +155,6 @@ rule lms_report:
         "../envs/torch.yaml"
     params:
         lms=params_for(LMS_CONFIG, "scorer", "baselines", "runs", "nmodels"),
-        tables=[table for table, _, _ in LMS_TABLES],
+        tables=[table for table, *_ in LMS_TABLES],
     script:
         "../workflow_scripts/lms_report.py"

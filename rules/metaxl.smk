@@ -7,6 +7,13 @@
 from xlt.studies.metaxl.settings import NO_STUDY as NO_METAXL
 
 MX = STUDIES["metaxl"] or NO_METAXL
+# each table's name in the report (the paper's table or section)
+METAXL_RESULTS = {
+    "metaxl": "MetaXL, JT and target only (Tables 2-3)",
+    "metaxl_hausdorff": "Representation shift, Hausdorff distance (§4.5)",
+    "metaxl_source_size": "Source-data size (Table 4)",
+    "metaxl_layers": "RTN placement (Table 5)",
+}
 
 
 # One job per (task, few-shot target) trains every setting of that cell for every seed in turn
@@ -71,26 +78,22 @@ rule metaxl_tables:
         representations=metaxl_files("representations.npz"),
     output:
         **{
-            f"{name}_{ext}": (
-                report(
-                    f"results/tables/{name}_{{task}}.csv",
-                    caption=f"../report/{name}.rst",
-                    category="MetaXL",
-                    subcategory="{task}",
-                    labels={"task": "{task}", "type": "table (csv)"},
-                )
-                if ext == "csv"
-                else f"results/tables/{name}_{{task}}.md"
-            )
+            key: path
             for name in MX.table_names()
-            for ext in ("csv", "md")
+            for key, path in table_outputs(
+                f"results/tables/{name}_{{task}}",
+                f"../report/{name}.rst",
+                "MetaXL",
+                METAXL_RESULTS[name],
+                key=f"{name}_{{ext}}",
+            ).items()
         },
-        pca=report(
+        pca=result(
             "results/figures/metaxl_pca_{task}.png",
-            caption="../report/metaxl_pca.rst",
-            category="MetaXL",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/metaxl_pca.rst",
+            "MetaXL",
+            "Source and target representations, PCA (§4.5)",
+            FIGURE,
         ),
     log:
         "logs/tables/metaxl_{task}.log",

@@ -5,14 +5,12 @@ rule table_zero_shot:
     input:
         pool="results/pools/{task}.parquet",
     output:
-        csv=report(
-            "results/tables/zero_shot_{task}.csv",
-            caption="../report/zero_shot.rst",
-            category="Zero-shot transfer",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/zero_shot_{task}",
+            "../report/zero_shot.rst",
+            "Zero-shot transfer",
+            "Scores per language, En-Dev and oracle picks",
         ),
-        md="results/tables/zero_shot_{task}.md",
     log:
         "logs/tables/zero_shot_{task}.log",
     conda:
@@ -27,12 +25,12 @@ rule figure_scores:
     input:
         pool="results/pools/{task}.parquet",
     output:
-        report(
+        result(
             "results/figures/scores_{task}.png",
-            caption="../report/scores.rst",
-            category="Zero-shot transfer",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "figure"},
+            "../report/scores.rst",
+            "Zero-shot transfer",
+            "Every candidate's scores",
+            FIGURE,
         ),
     log:
         "logs/figures/scores_{task}.log",
@@ -48,14 +46,12 @@ rule table_adaptation:
     input:
         pool="results/pools/{task}.parquet",
     output:
-        csv=report(
-            "results/tables/adaptation_{task}.csv",
-            caption="../report/adaptation.rst",
-            category="Translate-train",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/adaptation_{task}",
+            "../report/adaptation.rst",
+            "Translate-train",
+            "Translate-train methods (Table 1)",
         ),
-        md="results/tables/adaptation_{task}.md",
     log:
         "logs/tables/adaptation_{task}.log",
     conda:
@@ -71,14 +67,12 @@ rule table_projection_ablation:
     input:
         pool="results/pools/{task}.parquet",
     output:
-        csv=report(
-            "results/tables/adaptation_ablation_{task}.csv",
-            caption="../report/adaptation_ablation.rst",
-            category="Translate-train",
-            subcategory="{task}",
-            labels={"task": "{task}", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/adaptation_ablation_{task}",
+            "../report/adaptation_ablation.rst",
+            "Translate-train",
+            "Word-to-word vs span-to-span projection (Table 5)",
         ),
-        md="results/tables/adaptation_ablation_{task}.md",
     log:
         "logs/tables/adaptation_ablation_{task}.log",
     conda:

@@ -85,18 +85,20 @@ rule projection_quality:
         source=PLAN.data_file("synth-ner", TRANSLATE_SOURCE, "train"),
         extra=[f for lang in quality_targets() for f in extra_parallel_files(lang)],
     output:
-        csv=report(
-            "results/tables/projection_quality.csv",
-            caption="../report/projection_quality.rst",
-            category="Translate-train",
-            labels={"name": "projection quality", "type": "table (csv)"},
+        **table_outputs(
+            "results/tables/projection_quality",
+            "../report/projection_quality.rst",
+            "Translate-train",
+            "Label projection quality (synthetic world)",
+            subcategory="label projection",
         ),
-        md="results/tables/projection_quality.md",
-        png=report(
+        png=result(
             "results/figures/projection_quality.png",
-            caption="../report/projection_quality.rst",
-            category="Translate-train",
-            labels={"name": "projection quality", "type": "figure"},
+            "../report/projection_quality.rst",
+            "Translate-train",
+            "Label projection quality (synthetic world)",
+            FIGURE,
+            subcategory="label projection",
         ),
     log:
         "logs/tables/projection_quality.log",

@@ -449,6 +449,6 @@ def test_paths_and_params_the_rules_ask_for():
         s.job_params(plan, "ner", "de-zh", 1)
     assert len(s.documents(plan, "ner")) == 4
     out = s.outputs(plan)
-    assert "results/tables/interpolation_1d_ner.csv" in out and len(out) == 4 + 3  # no plane figure
+    assert "results/tables/interpolation_1d_ner.csv" in out and len(out) == 6 + 3  # no plane figure
     with pytest.raises(ConfigError, match="task 'pos' is not in the interpolation study"):
         s.documents(plan, "pos")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -145,12 +146,57 @@ def test_one_table_builds_only_what_it_needs(tmp_path):
     }
 
 
+def report_variable(html: str, name: str):
+    """A JavaScript variable of the report's page (``results``, ``categories``, …), decoded."""
+    start = re.search(rf"var {name} = (?=[{{\"])", html).end()  # the data, not a library's code
+    return json.JSONDecoder().raw_decode(html, start)[0]
+
+
 def test_report_renders(run):
     snakemake(run, "--report", "results/report.html")
     html = (run / "results/report.html").read_text(errors="replace")
     assert "zero_shot_ner.csv" in html and "scores_sentiment.png" in html
     # the front page leads with the comparison, whose category sorts first in the menu
     assert "comparison_ner.csv" in html and "All methods compared" in html
+
+
+def test_every_report_result_is_reachable_and_every_table_readable_inline(run):
+    snakemake(run, "--report", "results/report.html")
+    html = (run / "results/report.html").read_text(errors="replace")
+    results, categories = report_variable(html, "results"), report_variable(html, "categories")
+    # the report shows one row per combination of labels in a (sub)category: results that share
+    # all labels hide each other
+    for category, subcategories in categories.items():
+        for sub, paths in subcategories.items():
+            labels = [tuple(sorted((results[p]["labels"] or {}).items())) for p in paths]
+            assert all(labels), f"{category} / {sub}: a result without labels"
+            shared = sorted({lab for lab in labels if labels.count(lab) > 1})
+            assert not shared, f"{category} / {sub}: results share all labels: {shared}"
+    listed = {p for subs in categories.values() for paths in subs.values() for p in paths}
+    assert listed == set(results) and len(results) >= 50
+    # the results the issue found hidden are listed, each under its own name
+    for path in ("results/tables/lms_ner.html", "results/tables/lms_features_ner.html",
+                 "results/figures/lms_kde_ner.png", "results/figures/interpolation_1d_pos.png",
+                 "results/tables/interpolation_1d_pos.html", "results/figures/interpolation_2d_pos.png",
+                 "results/tables/iwda_sentiment.html", "results/tables/metaxl_hausdorff_sentiment.html"):  # fmt: skip
+        assert path in results, path
+    # every table is also an HTML page (shown inline), with its title and the numbers of its CSV
+    tables = [p for p in results if p.endswith(".csv")]
+    assert len(tables) >= 20
+    for csv in tables:
+        twin = results[csv[: -len(".csv")] + ".html"]
+        assert twin["mime_type"] == "text/html" and twin["labels"]["type"] == "table"
+        page = base64.b64decode(twin["data_uri"].split("base64,", 1)[1]).decode()
+        assert "<h3>" in page and "<table>" in page and "</td>" in page, csv
+    lms = base64.b64decode(results["results/tables/lms_ner.html"]["data_uri"].split(",", 1)[1]).decode()  # fmt: skip
+    assert "Chen &amp; Ritter Table 2" in lms and ">En-Dev</th>" in lms
+    # the front page shows each task's headline comparison numbers, not only links
+    front = report_variable(html, "workflow_desc")
+    for task in ("ner", "pos", "sentiment"):
+        head = pd.read_csv(run / f"results/tables/comparison_{task}_headline.csv", dtype=str)
+        assert list(head.columns)[:2] == ["method", "target data"] and len(head) >= 2
+        for row in head.itertuples(index=False):
+            assert f"<td>{row[0]}</td>" in front and f"<td>{row[2]}</td>" in front, row
 
 
 def test_paper_scale_dry_run_is_offline():

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_output_json, write_text
+from xlt.io import atomic_open, read_output_json
 from xlt.metrics import METRIC_NAMES
-from xlt.tables import fmt, to_markdown
+from xlt.tables import fmt, to_markdown, write_markdown
 
 if TYPE_CHECKING:
     from xlt.pool import Pool
@@ -375,6 +374,26 @@ def markdown(table: pd.DataFrame, study: Mapping[str, Any], lms: Mapping[str, in
     return to_markdown(view, title, notes(study, table, lms))
 
 
+def headline(table: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    """The few numbers the report's front page shows per task: per method (named with the targets
+    it covers where not all), the target data it used, its average target score ± sd over seeds
+    and its paired difference to its reference (with p), or "reference"."""
+    n_targets = len(study["targets"])
+    delta = []
+    for d, p, n, ref in zip(table["delta"], table["p"], table["n"], _reference_labels(table), strict=True):  # fmt: skip
+        if not math.isnan(d):
+            delta.append(f"{d:+.1f} (p {p_text(p, n)})")
+        else:
+            delta.append("reference" if ref == "reference" else "–")
+    return pd.DataFrame({
+        "method": [m if t == n_targets else f"{m} [{t} of {n_targets} targets]"
+                   for m, t in zip(table["method"], table["targets"], strict=True)],
+        "target data": table["resources"],
+        f"avg {METRIC_NAMES[study['kind']]} (%)": [pm(m, s) for m, s in zip(table["avg"], table["avg_sd"], strict=True)],
+        "Δ to reference": delta,
+    })  # fmt: skip
+
+
 def write_csv(table: pd.DataFrame, path: str | Path) -> None:
     """The table as CSV; p is "n/a" where the test is undefined (pandas reads it back as NaN)."""
     out = table.copy()
@@ -390,25 +409,34 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
 # the figure
 
 
+def _reference_labels(table: pd.DataFrame) -> list[str]:
+    """Per row, what its paired difference is taken against: ``reference`` for a row others are
+    compared with, ``vs <row>`` for the rest, "" for a row with neither."""
+    refs = set(table["paired_with"]) - {""}
+    return [
+        f"vs {ref}" if ref else ("reference" if label in refs else "")
+        for label, ref in zip(table["method"], table["paired_with"], strict=True)
+    ]
+
+
+MIN_SEEDS = 3  # below this, an sd and a paired t-test over seeds say little
+
+
 def figure(scores: pd.DataFrame, table: pd.DataFrame, study: Mapping[str, Any], path: str | Path) -> None:  # fmt: skip
-    """Left: each method's average target score (± sd over seeds) against the target resources
-    it used; right: its paired difference to its reference row (± sd of the differences), which
-    compares methods on the same (target, seed) pairs although they cover different targets.
-    Points are numbered; the key lists the methods."""
-    import matplotlib
+    """One row per method of the table, named (with the targets it covers where it covers not
+    all), in the table's order. Left: its average target score ± sd over seeds; right: its
+    paired difference to its reference row ± sd of the differences (the reference named at the
+    right of each row: methods covering different targets are compared on the same (target,
+    seed) pairs). The colour is the one thing the figure is about: the target-language
+    resources the method used (legend outside the panels). A caution says when a row has fewer
+    than :data:`MIN_SEEDS` seeds."""
+    from xlt.figures import caution, legend_outside, pyplot, save, too_few
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
+    n_targets = len(study["targets"])
     resources = sorted(dict.fromkeys(table["resources"]), key=resource_rank)
-    x_of = {r: i for i, r in enumerate(resources)}
-    counts = table["resources"].value_counts()
-    seen: dict[str, int] = {}
-    xs = []
-    for r in table["resources"]:
-        k, n = seen.get(r, 0), int(counts[r])
-        seen[r] = k + 1
-        xs.append(x_of[r] + (0.0 if n == 1 else -0.3 + 0.6 * k / (n - 1)))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {r: palette[i % len(palette)] for i, r in enumerate(resources)}
     diffs_sd = []
     for label, ref in zip(table["method"], table["paired_with"], strict=True):
         if not ref:
@@ -418,41 +446,50 @@ def figure(scores: pd.DataFrame, table: pd.DataFrame, study: Mapping[str, Any], 
         b = scores[scores["method"] == ref].set_index(["target", "seed"])["test"]
         shared = a.index.intersection(b.index)
         diffs_sd.append(_sd(a.loc[shared] - b.loc[shared]))
-    families = list(dict.fromkeys(table["family"]))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    colour = {f: colours[i % len(colours)] for i, f in enumerate(families)}
-    width = max(4.0, 1.1 * len(resources) + 1.0)
-    fig, axes = plt.subplots(1, 3, figsize=(2 * width + 3.5, 4.2), dpi=120,
-                             gridspec_kw={"width_ratios": [width, width, 3.5]})  # fmt: skip
-    for ax, ys, es, ylabel in (
-        (axes[0], table["avg"], table["avg_sd"], f"average target test {METRIC_NAMES[study['kind']]} (%)"),
-        (axes[1], table["delta"], diffs_sd, "paired difference to the reference row (points)"),
-    ):  # fmt: skip
-        for i, (x, y, e, f) in enumerate(zip(xs, ys, es, table["family"], strict=True)):
-            if y is None or math.isnan(y):
+    names = [
+        m if t == n_targets else f"{m} [{t} of {n_targets} targets]"
+        for m, t in zip(table["method"], table["targets"], strict=True)
+    ]
+    refs = _reference_labels(table)
+    n = len(table)
+    ys = np.arange(n)
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 1.2 + 0.24 * n), dpi=120, sharey=True,
+                             gridspec_kw={"width_ratios": [1.0, 1.0]})  # fmt: skip
+    metric = METRIC_NAMES[study["kind"]]
+    for ax, xs, es, xlabel in (
+        (
+            axes[0],
+            table["avg"],
+            table["avg_sd"],
+            f"average target test {metric} (%), mean ± sd over seeds",
+        ),  # fmt: skip
+        (axes[1], table["delta"], diffs_sd, "paired difference to the row's reference (points)"),
+    ):
+        for y, x, e, r in zip(ys, xs, es, table["resources"], strict=True):
+            if x is None or math.isnan(x):
                 continue
-            ax.errorbar([x], [y], yerr=None if math.isnan(e) else [e], fmt="o", ms=5, capsize=3,
-                        color=colour[f], label=f if f not in ax.get_legend_handles_labels()[1] else None)  # fmt: skip
-            ax.annotate(str(i + 1), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
-        ax.set_xticks(range(len(resources)), [textwrap.fill(r, 16) for r in resources], fontsize=7)
-        ax.set_xlim(-0.6, len(resources) - 0.4)
-        ax.set_ylabel(ylabel, fontsize=8)
-        ax.set_xlabel("target-language resources used", fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-        ax.tick_params(axis="y", labelsize=7)
-    axes[1].axhline(0, color="0.4", lw=0.8, ls="--")
-    axes[0].legend(fontsize=7, loc="best")
-    key = "\n".join(
-        f"{i + 1}. {m}  [{t} target{'s' if t != 1 else ''}]"
-        for i, (m, t) in enumerate(zip(table["method"], table["targets"], strict=True))
-    )
-    axes[2].axis("off")
-    axes[2].text(0, 1, key, va="top", ha="left", fontsize=6.5, transform=axes[2].transAxes)
-    fig.suptitle(f"{study['task']}: what each kind of target-language data buys (mean ± sd over seeds)", fontsize=9)  # fmt: skip
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    plt.close(fig)
+            ax.errorbar([x], [y], xerr=None if math.isnan(e) else [e], fmt="o", ms=5, capsize=3,
+                        color=colour[r], label=r)  # fmt: skip
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(labelsize=7)
+    for y, ref in zip(ys, refs, strict=True):
+        if ref == "reference":  # the rows the others are compared with sit at 0 by definition
+            axes[1].plot([0], [y], marker="D", ms=5, mfc="white", mec="0.2", ls="none")
+    axes[1].axvline(0, color="0.4", lw=0.8, ls="--")
+    axes[0].set_yticks(ys, names, fontsize=7)
+    axes[0].set_ylim(n - 0.5, -0.5)  # the table's first row on top
+    right = axes[1].secondary_yaxis("right")
+    right.set_yticks(ys, refs, fontsize=6.5)
+    right.tick_params(length=0)
+    legend_outside(fig, axes[:1], resources, title="target-language resources", title_fontsize=7,
+                   bbox_to_anchor=(1.0, 0.5), loc="center left")  # fmt: skip
+    fig.suptitle(f"{study['task']}: what each kind of target-language data buys", fontsize=9)
+    note = too_few(int(table["seeds"].min()), MIN_SEEDS, "seed(s) on some row",
+                   "an sd or a paired p-value over so few seeds says little")  # fmt: skip
+    if note:
+        caution(fig, note)
+    save(fig, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,7 +499,8 @@ def figure(scores: pd.DataFrame, table: pd.DataFrame, study: Mapping[str, Any], 
 def write_outputs(table_path: str | Path, arrays_path: str | Path, runs_path: str | Path | None,
                   study: Mapping[str, Any], out: Mapping[str, str],
                   lms: Mapping[str, Any] | None = None) -> pd.DataFrame:  # fmt: skip
-    """``out``: csv, md, figure. ``runs_path``: the LMS study's repeated runs and ``lms`` its
+    """``out``: csv, md (and its HTML twin), figure and, optionally, headline (the front page's
+    CSV, :func:`headline`). ``runs_path``: the LMS study's repeated runs and ``lms`` its
     settings (scorer, baselines, runs: those Table 7 is built with); None without LMS on the
     task."""
     from xlt.pool import Pool, read_table
@@ -477,6 +515,9 @@ def write_outputs(table_path: str | Path, arrays_path: str | Path, runs_path: st
         info = {"n_target": LMSConfig.from_dict(lms).n_target, "runs": len(runs["runs"])}
     scores, df = build(table, study, pool, runs, lms)
     write_csv(df, out["csv"])
-    write_text(out["md"], markdown(df, study, info))
+    write_markdown(out["md"], markdown(df, study, info))
     figure(scores, df, study, out["figure"])
+    if "headline" in out:
+        with atomic_open(out["headline"]) as fh:
+            headline(df, study).to_csv(fh, index=False)
     return df

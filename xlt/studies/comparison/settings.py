@@ -49,6 +49,8 @@ class ComparisonSettings:
             for f in (
                 f"results/tables/comparison_{name}.csv",
                 f"results/tables/comparison_{name}.md",
+                f"results/tables/comparison_{name}.html",
+                f"results/tables/comparison_{name}_headline.csv",
                 f"results/figures/comparison_{name}.png",
             )
         ]

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_output_json, write_text
+from xlt.figures import caution, legend_outside, pyplot, save, too_few
+from xlt.io import atomic_open, read_output_json
 from xlt.metrics import METRIC_NAMES
-from xlt.tables import fmt, to_markdown
+from xlt.tables import fmt, to_markdown, write_markdown
 
 COLUMNS_1D = ["pair", "seed", "direction", "alpha", "split", "lang", "role", "score", "normalised"]
 COLUMNS_GEOMETRY = ["pair", "seed", "norm_src", "norm_tgt", "ratio", "angle"]
@@ -120,7 +121,7 @@ def write_tables(docs: Sequence[Mapping[str, Any]], task: str, out: Mapping[str,
         f"{t1['seed'].nunique()} seeds. α = 0 is the monolingual endpoint, α = 1 the bilingual "
         "model. Every α of the grid is in the CSV (with test scores where configured)."
     )
-    write_text(out["md_1d"], to_markdown(summary_1d(t1), f"Interpolation (1-D): {task}", notes))
+    write_markdown(out["md_1d"], to_markdown(summary_1d(t1), f"Interpolation (1-D): {task}", notes))
     geo = table_geometry(docs)
     _write_csv(geo, out["csv_geometry"])
     mean = geo.groupby("pair")[["norm_src", "norm_tgt", "ratio", "angle"]].mean().reset_index()
@@ -131,7 +132,7 @@ def write_tables(docs: Sequence[Mapping[str, Any]], task: str, out: Mapping[str,
         "‖δ_src‖ and ‖δ_tgt‖ (δ = endpoint − θ_bi over all trainable parameters), their ratio and "
         "the angle between them in degrees (paper: similar norms, about 55°)."
     )
-    write_text(out["md_geometry"], to_markdown(view[COLUMNS_GEOMETRY].reset_index(drop=True),
+    write_markdown(out["md_geometry"], to_markdown(view[COLUMNS_GEOMETRY].reset_index(drop=True),
                                                f"Interpolation geometry: {task}", notes))  # fmt: skip
 
 
@@ -145,24 +146,18 @@ LINES = {  # (direction, role) -> colour, label (Fig. 2's colours)
 }
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+MIN_SEEDS = 3  # below this, a confidence band or a variance over seeds says little
 
 
-def _save(fig, path: str | Path) -> None:
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    _plt().close(fig)
+def _few_seeds(fig, agg: pd.DataFrame, what: str) -> None:
+    """The caution on a figure whose bands or variances rest on fewer than MIN_SEEDS seeds."""
+    note = too_few(int(agg["seeds"].min()) if len(agg) else 0, MIN_SEEDS, "seed(s) per point", what)
+    if note:
+        caution(fig, note)
 
 
 def _panels(n: int, width: float = 3.6, height: float = 3.0):
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, n, figsize=(width * n, height), dpi=110, squeeze=False)
     return fig, axes[0]
 
@@ -184,8 +179,9 @@ def figure_1d(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) ->
         ax.set_xlabel("α  (0 = monolingual, 1 = bilingual)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("score / θ_bi score (dev)")
-    axes[0].legend(fontsize=7, loc="lower left")
-    _save(fig, path)
+    legend_outside(fig, axes)
+    _few_seeds(fig, agg, "a 95% confidence band over so few seeds says little")
+    save(fig, path)
 
 
 def figure_variance(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) -> None:
@@ -201,14 +197,15 @@ def figure_variance(docs: Sequence[Mapping[str, Any]], task: str, path: str | Pa
         ax.set_xlabel("α  (0 = monolingual, 1 = bilingual)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("variance of normalised dev score")
-    axes[0].legend(fontsize=7, loc="upper right")
-    _save(fig, path)
+    legend_outside(fig, axes)
+    _few_seeds(fig, agg, "a variance over so few seeds says little")
+    save(fig, path)
 
 
 def figure_2d(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) -> None:
     """Fig. 3 style: mean normalised dev score on the plane θ_bi + α₁ δ_src + α₂ δ_tgt, per pair
     (rows) on the source and the target dev set (columns)."""
-    plt = _plt()
+    plt = pyplot()
     df = frame(docs)
     df = df[(df["path"] == "2d") & (df["split"] == "dev")]
     pairs = sorted(df["pair"].unique())
@@ -226,7 +223,7 @@ def figure_2d(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) ->
             ax.set_title(f"{pair}: {role} dev")
             ax.set_xlabel("α₁ (δ_src)")
             ax.set_ylabel("α₂ (δ_tgt)")
-    _save(fig, path)
+    save(fig, path)
 
 
 def figure_geometry(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) -> None:
@@ -242,9 +239,9 @@ def figure_geometry(docs: Sequence[Mapping[str, Any]], task: str, path: str | Pa
     ax.set_xlabel("‖δ_src‖ / ‖δ_tgt‖")
     ax.set_ylabel("angle between δ_src and δ_tgt (°)")
     ax.set_title(f"{task}: geometry of the endpoints")
-    ax.legend(fontsize=7)
+    legend_outside(fig, [ax])
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
 
 
 FIGURES = {

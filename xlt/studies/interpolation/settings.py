@@ -153,7 +153,7 @@ class InterpolationSettings:
         figures = ["1d", "geometry", "variance"] + (["2d"] if self.alphas_2d() else [])
         out = []
         for task in self.tasks:
-            out += [f"results/tables/interpolation_{n}_{task}.{ext}" for n in ("1d", "geometry") for ext in ("csv", "md")]  # fmt: skip
+            out += [f"results/tables/interpolation_{n}_{task}.{ext}" for n in ("1d", "geometry") for ext in ("csv", "md", "html")]  # fmt: skip
             out += [f"results/figures/interpolation_{n}_{task}.png" for n in figures]
         return out
 

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open, read_output_json, write_text
+from xlt.figures import caution, legend_outside, pyplot, save, too_few
+from xlt.io import atomic_open, read_output_json
 from xlt.metrics import MAIN_METRIC, METRIC_NAMES
-from xlt.tables import fmt, to_markdown
+from xlt.tables import fmt, to_markdown, write_markdown
 
 ORDER = ("zero-shot", "st", "align", "iwda", "iwda-kd", "iwda-st", "oracle", "supervised")
 NAMES = {"zero-shot": "Zero-shot", "st": "ST", "align": "Alignment (w ≡ 1)", "iwda": "IWDA",
@@ -134,7 +135,7 @@ def write_outputs(paths: Sequence[str | Path], task: str, out: Mapping[str, str]
         "decrease of the conditional feature shift (mean ℓ1 distance of per-class feature means, "
         "source dev vs target dev + test) against the zero-shot model of the same seed."
     )
-    write_text(out["iwda_md"], to_markdown(view, f"IWDA: {task}", notes))
+    write_markdown(out["iwda_md"], to_markdown(view, f"IWDA: {task}", notes))
     sh = shift_table(docs)
     _write_csv(sh, out["iwda_shift_csv"])
     view = sh.copy()
@@ -149,16 +150,22 @@ def write_outputs(paths: Sequence[str | Path], task: str, out: Mapping[str, str]
         f"against prior shift and conditional feature shift over {int(sh['subsets'].sum())} target "
         "subsets re-sampled to random class priors (all seeds)."
     )
-    write_text(out["iwda_shift_md"], to_markdown(view, f"IWDA shift analysis: {task}", notes))
+    write_markdown(out["iwda_shift_md"], to_markdown(view, f"IWDA shift analysis: {task}", notes))
     figure(docs, task, out["figure"])
 
 
+MIN_SUBSETS = 10  # below this, a fitted line over one target's re-sampled subsets says little
+
+
 def figure(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Zero-shot score of the re-sampled target subsets against their prior shift (left) and
+    conditional feature shift (right), one colour per target with its fitted line; the legend
+    outside the panels, and a caution when a target has fewer than :data:`MIN_SUBSETS` subsets."""
+    plt = pyplot()
+    fewest = len(docs) and min(
+        sum(len(d["shift_study"]["subsets"]) for d in docs if d["target"] == t)
+        for t in {d["target"] for d in docs}
+    )
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
     targets = list(dict.fromkeys(d["target"] for d in docs))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -178,9 +185,10 @@ def figure(docs: Sequence[Mapping[str, Any]], task: str, path: str | Path) -> No
                 ax.plot(grid, slope * grid + icpt, color=c, lw=1.2)
         ax.set_xlabel(label)
         ax.set_ylabel("zero-shot unit accuracy (%)")
-    axes[0].legend(fontsize=7, title="target", title_fontsize=7)
+    legend_outside(fig, axes, title="target", title_fontsize=7)
     fig.suptitle(f"{task}: zero-shot performance against label and feature shift", fontsize=9)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=120)
-    plt.close(fig)
+    note = too_few(fewest, MIN_SUBSETS, "re-sampled subsets for a target",
+                   "a line fitted to so few points says little")  # fmt: skip
+    if note:
+        caution(fig, note)
+    save(fig, path, dpi=120)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open
+from xlt.figures import caution, legend_outside, pyplot, save, too_few
 from xlt.metrics import METRIC_NAMES
 from xlt.pool import Pool
 from xlt.studies.lms import baselines as bl
@@ -392,7 +392,8 @@ def _kendall(a: np.ndarray, b: np.ndarray) -> float:
 
 def nmodels_records(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     """Per group, size and target: LMS test score and Kendall τ(predicted, gold test ranking) of
-    the meta-test candidates, with En-Dev (size "En-Dev") as the reference."""
+    the meta-test candidates (``n_ranked`` of them), with En-Dev (size "En-Dev") as the
+    reference."""
     ev = _Eval(pool, nmodels["source"])
     rows = []
     first = True
@@ -408,10 +409,11 @@ def nmodels_records(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
                     en = ev.dev[cands, pool.lang_index(ev.source)]
                     rows.append({"method": gname, "n_models": "En-Dev", "target": t,
                                  "score": ev.score(bl.en_dev(pool, cands, ev.source, ev.dev), t),
-                                 "kendall": _kendall(en, gold)})  # fmt: skip
+                                 "kendall": _kendall(en, gold), "n_ranked": len(cands)})  # fmt: skip
                 rows.append({"method": gname, "n_models": str(size), "target": t,
                              "score": ev.score(ev.lms_pick(g, t), t),
-                             "kendall": _kendall(np.asarray(g.scores[t]["meta-test"]), gold)})  # fmt: skip
+                             "kendall": _kendall(np.asarray(g.scores[t]["meta-test"]), gold),
+                             "n_ranked": len(cands)})  # fmt: skip
         first = False
     return pd.DataFrame(rows)
 
@@ -427,9 +429,17 @@ def nmodels_table(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     return wide.reset_index().rename_axis(columns=None)
 
 
+# below these, the figures say on themselves that they mean little: Kendall τ of a scorer trained
+# on a handful of models, over a handful of candidates, and a density of a handful of scores
+MIN_META_TRAIN = 10
+MIN_RANKED = 10
+
+
 def kendall_figure(pool: Pool, nmodels: Mapping, path: str | Path) -> None:
     """Figure 4: Kendall τ between LMS's and the gold (target test) ranking of the meta-test
-    candidates vs the number of meta-train models; En-Dev's τ dashed. One panel per target."""
+    candidates vs the number of meta-train models; En-Dev's τ dashed. One panel per target. A
+    caution on the figure when LMS had fewer than :data:`MIN_META_TRAIN` meta-train models or τ
+    ranks fewer than :data:`MIN_RANKED` candidates."""
     rec = nmodels_records(pool, nmodels)
     cells = rec[["method", "target"]].drop_duplicates().values.tolist()
     plt, fig, axes, cells = _panels(cells, sharey=True)
@@ -444,13 +454,28 @@ def kendall_figure(pool: Pool, nmodels: Mapping, path: str | Path) -> None:
         ax.set_xscale("log", base=2)
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.minorticks_off()
+        if len(sizes):
+            ax.set_xlim(sizes.min() / 1.5, sizes.max() * 1.5)
+        ax.set_ylim(-1.08, 1.08)
+        if lms["kendall"].isna().all():
+            ax.text(0.5, 0.5, "τ undefined:\nunder 2 candidates\nor tied scores", ha="center",
+                    va="center", fontsize=7, color="0.4", transform=ax.transAxes)  # fmt: skip
         ax.set_title(_panel_title(method, target), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    legend_outside(fig, axes)
     fig.supxlabel("meta-train models", fontsize=8)
     fig.supylabel("Kendall τ vs gold test ranking (meta-test)", fontsize=8)
-    _save(plt, fig, path)
+    sizes = rec.loc[rec["n_models"] != "En-Dev", "n_models"].astype(int)
+    notes = [
+        too_few(int(sizes.max()) if len(sizes) else 0, MIN_META_TRAIN, "meta-train models at most",
+                "LMS's scorer learns little from so few models, so its τ means little"),
+        too_few(int(rec["n_ranked"].min()) if len(rec) else 0, MIN_RANKED, "meta-test candidates ranked",
+                "τ over so few candidates takes a few coarse values (over two: ±1 only)"),
+    ]  # fmt: skip
+    if any(notes):
+        caution(fig, " ".join(n for n in notes if n))
+    save(fig, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,13 +484,15 @@ def kendall_figure(pool: Pool, nmodels: Mapping, path: str | Path) -> None:
 
 def kde_figure(pool: Pool, main: Mapping, path: str | Path) -> None:
     """Figures 2-3: kernel density of the meta-test candidates' target test scores, with the
-    En-Dev (blue, dashed) and LMS (red) selections marked. One panel per group and target."""
+    En-Dev (blue, dashed) and LMS (red) selections marked. One panel per group and target; a
+    caution on the figure when a panel has fewer than :data:`MIN_RANKED` candidates."""
     from scipy.stats import gaussian_kde
 
     ev = _Eval(pool, main["source"])
     groups = _load_groups(main)
     cells = [[name, t] for name, g in groups.items() for t in main["targets"] if t in g.scores]
     plt, fig, axes, cells = _panels(cells)
+    smallest = len(pool.table)
     for (name, t), ax in zip(cells, axes, strict=False):
         g = groups[name]
         cands = ev.idx(g.split["meta-test"])
@@ -483,10 +510,14 @@ def kde_figure(pool: Pool, main: Mapping, path: str | Path) -> None:
         ax.set_title(_panel_title(name, t), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
-    if len(axes):
-        axes[0].legend(fontsize=7)
+        smallest = min(smallest, len(cands))
+    legend_outside(fig, axes)
     fig.supxlabel(f"target test {_metric(pool)} (%)", fontsize=8)
-    _save(plt, fig, path)
+    note = too_few(smallest if cells else 0, MIN_RANKED, "meta-test candidates in a panel",
+                   "a density over so few scores is a rough sketch")  # fmt: skip
+    if note:
+        caution(fig, note)
+    save(fig, path)
 
 
 def _panel_title(method: str, target: str) -> str:
@@ -494,10 +525,7 @@ def _panel_title(method: str, target: str) -> str:
 
 
 def _panels(cells: list, sharey: bool = False):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     n = max(1, len(cells))
     ncol = min(5, n)
@@ -508,13 +536,6 @@ def _panels(cells: list, sharey: bool = False):
     for ax in flat[len(cells) :]:
         ax.axis("off")
     return plt, fig, flat[: len(cells)] or flat[:1], cells
-
-
-def _save(plt, fig, path: str | Path) -> None:
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    plt.close(fig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -540,8 +561,7 @@ def write_study_table(
 ) -> pd.DataFrame:
     """Compute table ``name`` (a key of :data:`TABLE_TITLES`) from the study's JSON documents
     ``docs`` (``main``, ``ablation``, ``runs``, ``nmodels`` as needed) and write CSV + Markdown."""
-    from xlt.io import write_text
-    from xlt.tables import write_table
+    from xlt.tables import write_markdown, write_table
 
     title = f"{TABLE_TITLES[name]}: {task}"
     main = docs.get("main")
@@ -553,7 +573,7 @@ def write_study_table(
     elif name == "runs":
         df = runs_table(pool, docs["runs"], cfg)
         write_table(df, csv_path, None)
-        write_text(md_path, runs_markdown(df, cfg, title))
+        write_markdown(md_path, runs_markdown(df, cfg, title))
         return df
     elif name == "nmodels":
         df = nmodels_table(pool, docs["nmodels"])

@@ -46,7 +46,9 @@ class LMSSettings:
         """Every table (CSV + Markdown) and figure of the study, for the workflow's rule all."""
         out = []
         for task in self.tasks:
-            out += [f"results/tables/{n}_{task}.{ext}" for n in TABLES for ext in ("csv", "md")]
+            out += [
+                f"results/tables/{n}_{task}.{ext}" for n in TABLES for ext in ("csv", "md", "html")
+            ]
             out += [f"results/figures/lms_{f}_{task}.png" for f in FIGURES]
         return out
 

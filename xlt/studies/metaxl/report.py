@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from xlt.analysis.shift import hausdorff, pca_2d
-from xlt.io import atomic_open, read_json, write_text
+from xlt.figures import legend_outside, pyplot, save
+from xlt.io import atomic_open, read_json
 from xlt.metrics import METRIC_NAMES
-from xlt.tables import fmt, to_markdown
+from xlt.tables import fmt, to_markdown, write_markdown
 
 NAMES = {"target-only": "target only", "jt": "JT", "jt-rtn": "JT w/ RTN", "metaxl": "MetaXL",
          "metaxl-joint": "MetaXL (joint)"}  # fmt: skip
@@ -153,17 +154,14 @@ def _markdown(df: pd.DataFrame, label_cols: Sequence[str], targets: Sequence[str
 def _write(df: pd.DataFrame, csv: str, md: str, text: str) -> None:
     with atomic_open(csv) as fh:
         df.to_csv(fh, index=False, float_format="%.4f")
-    write_text(md, text)
+    write_markdown(md, text)
 
 
 def pca_figure(df: pd.DataFrame, study: Mapping[str, Any], path: str | Path) -> None:
     """Rows = targets, columns = JT | MetaXL (first seed, main setting): source and target dev
-    representations projected on the two leading components of that model's vectors."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    representations projected on the two leading components of that model's vectors; one
+    legend outside the panels (source blue, the panel's target orange)."""
+    plt = pyplot()
     targets, src = study["targets"], study["source"]
     size, main = study["source_size"], placement_label(study["layers"])
     fig, axes = plt.subplots(len(targets), 2, figsize=(7.2, 3.2 * len(targets)), dpi=110, squeeze=False)  # fmt: skip
@@ -179,16 +177,15 @@ def pca_figure(df: pd.DataFrame, study: Mapping[str, Any], path: str | Path) -> 
             first = sub.sort_values("seed").iloc[0]
             with np.load(first["reps"]) as z:
                 ps, pt = pca_2d([z["source"], z["target"]])
-            ax.scatter(ps[:, 0], ps[:, 1], s=4, alpha=0.5, c="tab:blue", label=src)
-            ax.scatter(pt[:, 0], pt[:, 1], s=4, alpha=0.5, c="tab:orange", label=t)
+            ax.scatter(ps[:, 0], ps[:, 1], s=4, alpha=0.5, c="tab:blue", label=f"source ({src})")
+            ax.scatter(
+                pt[:, 0], pt[:, 1], s=4, alpha=0.5, c="tab:orange", label="target (in the title)"
+            )
             ax.set_title(f"{NAMES[m]}: {src}–{t} (H = {first['hausdorff']:.3f}, seed {first['seed']})", fontsize=9)  # fmt: skip
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.legend(fontsize=8, markerscale=3, loc="best")
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    plt.close(fig)
+    legend_outside(fig, axes.ravel(), fontsize=8, markerscale=3)
+    save(fig, path)
 
 
 def write_outputs(study: Mapping[str, Any], metrics: Sequence[str], reps: Sequence[str], out: Mapping[str, str]) -> None:  # fmt: skip

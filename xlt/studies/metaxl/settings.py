@@ -257,7 +257,7 @@ class MetaXLSettings(SeedJobs):
         """Tables and figures of every task of the study (for rule all)."""
         out = []
         for task in self.tasks:
-            out += [f"results/tables/{n}_{task}.{ext}" for n in self.table_names() for ext in ("csv", "md")]  # fmt: skip
+            out += [f"results/tables/{n}_{task}.{ext}" for n in self.table_names() for ext in ("csv", "md", "html")]  # fmt: skip
             out.append(f"results/figures/metaxl_pca_{task}.png")
         return out
 

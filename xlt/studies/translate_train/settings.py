@@ -141,13 +141,14 @@ class TranslateTrainSettings:
             out += [
                 "results/tables/projection_quality.csv",
                 "results/tables/projection_quality.md",
+                "results/tables/projection_quality.html",
                 "results/figures/projection_quality.png",
             ]
         for name, t in plan.tasks.items():
             if self.targets.get(name):
-                out += [f"results/tables/adaptation_{name}.{ext}" for ext in ("csv", "md")]
+                out += [f"results/tables/adaptation_{name}.{ext}" for ext in ("csv", "md", "html")]
             if self.targets.get(name) and "to-w2w" in t.methods:
-                out += [f"results/tables/adaptation_ablation_{name}.{ext}" for ext in ("csv", "md")]  # fmt: skip
+                out += [f"results/tables/adaptation_ablation_{name}.{ext}" for ext in ("csv", "md", "html")]  # fmt: skip
         return out
 
 

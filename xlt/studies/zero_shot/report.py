@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlt.io import atomic_open
+from xlt.figures import legend_outside, pyplot, save
 from xlt.metrics import METRIC_NAMES
 from xlt.tables import pick
 
@@ -55,11 +55,7 @@ def zero_shot_notes(task: Mapping) -> str:
 
 
 def scores_figure(table: pd.DataFrame, task: Mapping, path: str | Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     langs = [task["source"], *task["targets"]]
     table = table[table["method"] == "zero-shot"]
     chosen_src = pick(table, task["source"])
@@ -80,9 +76,6 @@ def scores_figure(table: pd.DataFrame, task: Mapping, path: str | Path) -> None:
     ax.set_xticks(range(len(langs)), langs)
     ax.set_ylabel(f"test {METRIC_NAMES[task['kind']]} (%)")
     ax.set_title(f"{task['name']}: zero-shot scores of {table['candidate'].nunique()} candidates")
-    ax.legend(fontsize=7, loc="lower left")
+    legend_outside(fig, [ax])
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    plt.close(fig)
+    save(fig, path)

@@ -41,7 +41,7 @@ class ZeroShotSettings:
     def outputs(self, plan: Plan) -> list[str]:
         out = []
         for name in plan.tasks:
-            out += [f"results/tables/zero_shot_{name}.{ext}" for ext in ("csv", "md")]
+            out += [f"results/tables/zero_shot_{name}.{ext}" for ext in ("csv", "md", "html")]
             out.append(f"results/figures/scores_{name}.png")
         return out
 
