@@ -225,6 +225,22 @@ def test_missing_record_and_changed_config_are_refused(run_dir, tmp_path):
     _record(results, datetime.fromtimestamp(time.time() - 5, UTC), config_sha256="0" * 64)
     with pytest.raises(rd.ResultsError, match="changed since the run"):
         rd.write_doc(CONFIG, str(results), out)
+    # a record with the content digest: only a changed value counts, not a comment
+    start = datetime.fromtimestamp(time.time() - 5, UTC)
+    _record(results, start, config_sha256="0" * 64, config_digest=rd.config_digest(CONFIG))
+    assert rd.read_record(CONFIG, results)["config_digest"] == rd.config_digest(CONFIG)
+    _record(results, start, config_digest="0" * 64)
+    with pytest.raises(rd.ResultsError, match="changed since the run"):
+        rd.read_record(CONFIG, results)
+
+
+def test_config_digest_ignores_comments_and_key_order(tmp_path):
+    a, b, c = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    a.write_text("seed: 1\nlms: {runs: 3, seed: 1}\n")
+    b.write_text("# a comment\nlms: {seed: 1, runs: 3}  # another\nseed: 1\n")
+    c.write_text("seed: 1\nlms: {runs: 5, seed: 1}\n")
+    assert rd.config_digest(a) == rd.config_digest(b) != rd.config_digest(c)
+    assert rd.sha256(a) != rd.sha256(b)
 
 
 def test_script_writes_the_document_and_reports_errors(run_dir):
@@ -249,6 +265,7 @@ def test_run_records_a_successful_run_and_none_for_a_failed_one(tmp_path, monkey
     assert rec["command"] == f".venv/bin/snakemake --cores 1 -n all --configfile {CONFIG}"
     assert len(rec["commit"]) == 40 and rec["machine"]["cores"] >= 1 and rec["machine"]["cpu"]
     assert rec["config_sha256"] == rd.sha256(CONFIG)
+    assert rec["config_digest"] == rd.config_digest(CONFIG)
     assert datetime.fromisoformat(rec["start"]) <= datetime.fromisoformat(rec["end"])
     # a failing run removes the old record and writes none
     bad = tmp_path / "bad.yaml"

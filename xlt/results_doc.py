@@ -5,7 +5,7 @@ Two steps, two thin scripts (run from the repository root, with the project's ``
 - ``scripts/run-config CONFIG`` (:func:`run`) runs ``snakemake --cores 2 all --configfile CONFIG``,
   timed, and writes the run record ``results/run-<config-stem>.json``: start, end, wall seconds,
   exit status, commit (and whether the tree had uncommitted changes), machine (CPU model, cores),
-  peak memory, the command and the config's sha256. Then it calls the next step.
+  peak memory, the command and the config's digests. Then it calls the next step.
 - ``scripts/results-doc CONFIG RESULTS_DIR`` (:func:`write_doc`) validates the config, asks the
   study registry (:func:`xlt.studies.load`) for every table the config makes, and writes one
   Markdown document: a header from the run record, then every table of every study as the run
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import math
 import os
 import re
@@ -96,6 +97,13 @@ def sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def config_digest(path: str | Path) -> str:
+    """sha256 of the config's content (parsed YAML as canonical JSON): an edited comment or a
+    reordered key leaves it unchanged, a changed value does not."""
+    content = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def record_path(config: str | Path, results: str | Path) -> Path:
     return Path(results) / f"run-{Path(config).stem}.json"
 
@@ -141,6 +149,7 @@ def run(config: str, cores: int = 2, results: str = "results", targets: Sequence
         {
             "config": config,
             "config_sha256": sha256(config),
+            "config_digest": config_digest(config),
             "command": shown,
             "start": start.isoformat(timespec="seconds"),
             "end": end.isoformat(timespec="seconds"),
@@ -188,7 +197,8 @@ def read_record(config: str | Path, results: str | Path) -> dict[str, Any]:
     missing = [k for k in ("start", "end", "wall_s", "commit", "machine", "command", "config_sha256") if k not in rec]  # fmt: skip
     if missing:
         raise ResultsError(f"{path}: run record lacks {missing}; re-run `scripts/run-config {config}`")  # fmt: skip
-    if rec["config_sha256"] != sha256(config):
+    same = rec["config_digest"] == config_digest(config) if "config_digest" in rec else rec["config_sha256"] == sha256(config)  # fmt: skip
+    if not same:
         raise ResultsError(
             f"{config} changed since the run recorded in {path}; re-run `scripts/run-config {config}`"
         )
