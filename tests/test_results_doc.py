@@ -140,6 +140,7 @@ def _record(results: Path, start: datetime, **extra) -> Path:
         "dirty": False,
         "machine": {"cpu": "Test CPU 9000", "cores": 2},
         "max_rss_kb": 2 * 1024**2,
+        "load_avg": [1.5, 9.0],
         **extra,
     }
     path = rd.record_path(CONFIG, results)
@@ -175,6 +176,7 @@ def test_document_has_header_tables_and_paper(run_dir):
     assert "**12 min 5 s**" in text
     assert f"--configfile {CONFIG}" in text
     assert "| peak memory | 2.0 GB" in text
+    assert "| load | 1-min load average 1.5 at the start, 9.0 at the end: other work" in text
     # every table of the config, in the registry's order, each under its study
     assert len(tables) > 10
     positions = [text.index(f"### Fake table {p.stem}\n") for p in tables]
@@ -264,6 +266,7 @@ def test_run_records_a_successful_run_and_none_for_a_failed_one(tmp_path, monkey
     assert rec["returncode"] == 0 and rec["wall_s"] > 0
     assert rec["command"] == f".venv/bin/snakemake --cores 1 -n all --configfile {CONFIG}"
     assert len(rec["commit"]) == 40 and rec["machine"]["cores"] >= 1 and rec["machine"]["cpu"]
+    assert len(rec["load_avg"]) == 2 and min(rec["load_avg"]) >= 0
     assert rec["config_sha256"] == rd.sha256(CONFIG)
     assert rec["config_digest"] == rd.config_digest(CONFIG)
     assert datetime.fromisoformat(rec["start"]) <= datetime.fromisoformat(rec["end"])

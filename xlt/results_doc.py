@@ -136,11 +136,11 @@ def run(config: str, cores: int = 2, results: str = "results", targets: Sequence
     with tempfile.TemporaryDirectory() as tmp:
         time_log = Path(tmp) / "time.log"
         timed = ["/usr/bin/time", "-v", "-o", str(time_log), *cmd] if Path("/usr/bin/time").exists() else cmd  # fmt: skip
-        start, t0 = datetime.now(UTC), time.monotonic()
+        start, t0, load0 = datetime.now(UTC), time.monotonic(), os.getloadavg()[0]
         print(f"run-config: {shown}", flush=True)
         rc = subprocess.call(timed)
         wall = time.monotonic() - t0
-        end = datetime.now(UTC)
+        end, load1 = datetime.now(UTC), os.getloadavg()[0]
         rss = _max_rss_kb(time_log)
     if rc != 0:
         raise ResultsError(f"{shown} exited with status {rc} after {wall:.0f} s; no run record written")  # fmt: skip
@@ -158,6 +158,7 @@ def run(config: str, cores: int = 2, results: str = "results", targets: Sequence
             **commit(),
             "machine": machine(),
             "max_rss_kb": rss,
+            "load_avg": [round(load0, 2), round(load1, 2)],  # 1-min load at start and end
         },
     )
     print(f"run-config: {record} ({format_duration(wall)})", flush=True)
@@ -431,6 +432,12 @@ def render(config: str, cfg: Mapping[str, Any], rec: Mapping[str, Any], groups: 
     ]
     if rss:
         lines.append(f"| peak memory | {rss / 1024**2:.1f} GB (largest single process) |")
+    if rec.get("load_avg"):
+        (l0, l1), busy = rec["load_avg"], max(rec["load_avg"]) > mach["cores"] + 0.5
+        note = ": other work shared the cores, so the wall time overstates the run's own" if busy else ""  # fmt: skip
+        lines.append(
+            f"| load | 1-min load average {l0:.1f} at the start, {l1:.1f} at the end{note} |"
+        )
     lines += ["", "Studies: " + ", ".join(f"[{STUDIES[g.name][0]}](#{_anchor(STUDIES[g.name][0])})" for g in groups), ""]  # fmt: skip
     for g in groups:
         title, doc = STUDIES[g.name]
