@@ -89,3 +89,44 @@ def test_readme_is_one_screen_of_essentials():
     assert len(text.splitlines()) <= 250
     for section in ("## Quick start", "## Use it for your study", "## Everyday commands"):
         assert section in text
+
+
+def _recipe_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Use it for your study")[1].split("\n## ")[0]
+    return re.findall(r"```yaml\n(.*?)```", section, re.S)
+
+
+def test_readme_recipes_are_the_example_files():
+    """The README shows configs/examples/*.yaml verbatim (below their comment header)."""
+    for block, name in zip(_recipe_blocks(), ["encoder", "dataset"], strict=True):
+        lines = (REPO / "configs" / "examples" / f"{name}.yaml").read_text().splitlines(True)
+        body = "".join(line for line in lines if not line.startswith("#"))
+        assert block == body, f"README's {name} recipe differs from configs/examples/{name}.yaml"
+
+
+@pytest.mark.parametrize(
+    ("base", "recipe", "expect"),
+    [
+        ("config.yaml", "encoder.yaml", {"ner": "xlmr", "sentiment": "xlmr"}),
+        (
+            "configs/real-e5.yaml",
+            "dataset.yaml",
+            {"my_pos": "e5", "my_ner": "e5", "my_reviews": "e5"},
+        ),  # fmt: skip
+    ],
+)
+def test_recipes_merge_into_a_valid_plan(base, recipe, expect):
+    """A recipe after a ready-made config (Snakemake merges --configfile files in order) gives a
+    config that the schema, the plan and every study accept, with the recipe's tasks/encoder."""
+    yaml = pytest.importorskip("yaml")
+    from snakemake.utils import update_config
+
+    from xlt.config import validate
+    from xlt.studies import load
+
+    cfg = yaml.safe_load((REPO / base).read_text())
+    update_config(cfg, yaml.safe_load((REPO / "configs" / "examples" / recipe).read_text()))
+    validate(cfg, REPO / "schemas" / "config.schema.yaml")
+    plan = load(cfg).plan
+    assert {t: plan.tasks[t].encoder for t in expect} == expect
