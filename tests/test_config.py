@@ -59,7 +59,7 @@ def test_lms_240_is_the_papers_pool_on_the_default_world():
 
 
 def test_real_encoder_configs_plan_their_studies():
-    """The multilingual-e5-small studies (README, "A real multilingual encoder offline"), planned
+    """The multilingual-e5-small studies (docs/real-data.md, "A real multilingual encoder offline"), planned
     in-process (a snakemake dry run of each costs CI time and checks nothing more)."""
 
     def plan(name):

@@ -325,7 +325,7 @@ def pretrain(
     ``packing="language"`` each is packed on its own, like documents in real pretraining data, so a
     block is monolingual. With ``packing="mixed"`` (the default) the sentences of all corpora are
     shuffled together, so a block holds several languages side by side; at tiny scale this is what
-    gives the encoder usable cross-lingual representations (measured in the README).
+    gives the encoder usable cross-lingual representations (measured in docs/studies/zero-shot.md).
     """
     from transformers import AutoTokenizer
 

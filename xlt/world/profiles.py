@@ -168,7 +168,7 @@ def load_profiles(
     if missing:
         raise ValueError(
             f"unknown synthetic language(s) {missing}: the world knows {sorted(specs)}; "
-            "add a profile under world.profiles in the config (see README, 'Adding a language')"
+            "add a profile under world.profiles in the config (see docs/world.md, 'Adding a language')"
         )
     out: dict[str, Profile] = {}
     todo = list(languages)

@@ -1,0 +1,279 @@
+"""scripts/results-doc and scripts/run-config (xlt/results_doc.py) on a small fake results
+directory: the header comes from the run record, every table of the config is included, the
+headline tables stand beside the papers' numbers, and a missing record, a missing or stale table
+or a changed config is refused with the file and the fix."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xlt import results_doc as rd
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = "configs/test.yaml"  # relative to the repository root, as a user types it
+
+# a few CSV rows in the layouts the studies write (the headline tables of configs/test.yaml)
+HEADLINES = {
+    "lms_ner": [
+        {
+            "method": "zero-shot",
+            "target": "de",
+            "En-Dev": "40.0",
+            "Pivot-Dev": "41.0",
+            "LMS": "42.0",
+            "100-Target": "43.0",
+            "All-Target": "44.0",
+        },  # fmt: skip
+        {
+            "method": "zero-shot",
+            "target": "zh",
+            "En-Dev": "20.0",
+            "Pivot-Dev": "21.0",
+            "LMS": "22.0",
+            "100-Target": "23.0",
+            "All-Target": "24.0",
+        },  # fmt: skip
+        {
+            "method": "zero-shot",
+            "target": "mean",
+            "En-Dev": "30.0",
+            "Pivot-Dev": "31.0",
+            "LMS": "32.0",
+            "100-Target": "33.0",
+            "All-Target": "34.0",
+        },  # fmt: skip
+    ],
+    "metaxl_sentiment": [
+        {
+            "source": "–",
+            "method": "target only",
+            "tt": "40.0",
+            "tt_sd": "0.0",
+            "avg": "40.0",
+            "avg_sd": "0.0",
+            "seeds": "1",
+        },  # fmt: skip
+        {
+            "source": "en",
+            "method": "JT",
+            "tt": "50.0",
+            "tt_sd": "1.0",
+            "avg": "50.0",
+            "avg_sd": "1.0",
+            "seeds": "1",
+        },  # fmt: skip
+        {
+            "source": "en",
+            "method": "MetaXL",
+            "tt": "45.0",
+            "tt_sd": "2.0",
+            "avg": "45.0",
+            "avg_sd": "2.0",
+            "seeds": "1",
+        },  # fmt: skip
+    ],
+    "iwda_sentiment": [
+        {
+            "method": "Zero-shot",
+            "zh": "30.0",
+            "zh_sd": "1.0",
+            "avg": "30.0",
+            "avg_sd": "1.0",
+            "seeds": "1",
+        },  # fmt: skip
+        {
+            "method": "IWDA",
+            "zh": "35.0",
+            "zh_sd": "1.0",
+            "avg": "35.0",
+            "avg_sd": "1.0",
+            "seeds": "1",
+        },  # fmt: skip
+    ],
+    "interpolation_geometry_pos": [
+        {
+            "pair": "en-de",
+            "seed": "1",
+            "norm_src": "1",
+            "norm_tgt": "1",
+            "ratio": "1",
+            "angle": "50.0",
+        },  # fmt: skip
+        {
+            "pair": "en-de",
+            "seed": "2",
+            "norm_src": "1",
+            "norm_tgt": "1",
+            "ratio": "1",
+            "angle": "60.0",
+        },  # fmt: skip
+    ],
+}
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _record(results: Path, start: datetime, **extra) -> Path:
+    rec = {
+        "config": CONFIG,
+        "config_sha256": rd.sha256(REPO / CONFIG),
+        "command": f".venv/bin/snakemake --cores 2 all --configfile {CONFIG}",
+        "start": start.isoformat(timespec="seconds"),
+        "end": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_s": 725.4,
+        "returncode": 0,
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "dirty": False,
+        "machine": {"cpu": "Test CPU 9000", "cores": 2},
+        "max_rss_kb": 2 * 1024**2,
+        "load_avg": [1.5, 9.0],
+        **extra,
+    }
+    path = rd.record_path(CONFIG, results)
+    rd.write_json(path, rec)
+    return path
+
+
+@pytest.fixture
+def run_dir(tmp_path, monkeypatch):
+    """A finished fake run of configs/test.yaml: a record, then every table it makes."""
+    monkeypatch.chdir(REPO)
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    _record(results, datetime.fromtimestamp(time.time() - 5, UTC))
+    cfg = rd.load_config(CONFIG)
+    tables = [p for g in rd.study_tables(cfg, results) for p in g.tables]
+    for p in tables:
+        p.write_text(f"### Fake table {p.stem}\n\n| x |\n|---|\n| 1 |\n\nnotes of {p.stem}\n")
+    for stem, rows in HEADLINES.items():
+        _write_csv(results / "tables" / f"{stem}.csv", rows)
+    return results, tables, tmp_path / "docs"
+
+
+def test_document_has_header_tables_and_paper(run_dir):
+    results, tables, out = run_dir
+    path = rd.write_doc(CONFIG, str(results), out)
+    assert path == out / "test.md"
+    text = path.read_text()
+    # header: config, commit, date, machine, wall time, command
+    assert "# Results: `configs/test.yaml`" in text
+    assert "`0123456789ab`" in text
+    assert "| machine | Test CPU 9000, 2 cores |" in text
+    assert "**12 min 5 s**" in text
+    assert f"--configfile {CONFIG}" in text
+    assert "| peak memory | 2.0 GB" in text
+    assert "| load | 1-min load average 1.5 at the start, 9.0 at the end: other work" in text
+    # every table of the config, in the registry's order, each under its study
+    assert len(tables) > 10
+    positions = [text.index(f"### Fake table {p.stem}\n") for p in tables]
+    assert positions == sorted(positions)
+    for heading in ("## Zero-shot", "## LMS", "## MetaXL", "## IWDA", "## All methods compared"):
+        assert heading in text
+    assert "(../studies/lms.md)" in text
+    # LMS beside the paper's Table 2 (NER): the paper's mean over its 5 targets, ours over 2,
+    # the shared targets side by side
+    lms = text.split("### Beside the paper: Chen & Ritter, Table 2 (mBERT) and `lms_ner`")[1]
+    lms = lms.split("\n### ")[0]
+    assert "| setting | paper: mean of 5 | xlt: mean of 2 | de: paper / xlt | zh: paper / xlt |" in lms  # fmt: skip
+    assert "| LMS | 66.23 | 32.0 | 69.89 / 42.0 | 55.05 / 22.0 |" in lms
+    assert "| En-Dev | 65.56 | 30.0 | 69.89 / 40.0 | 54.90 / 20.0 |" in lms
+    assert "**What differs:**" in lms and "240 mBERT candidates" in lms
+    # the 'en' of a paper table is the source: not a target in the means (IWDA, Table 1)
+    iwda = text.split("Xian et al., Table 1 (mBERT) and `iwda_sentiment`")[1].split("\n### ")[0]
+    assert "| IWDA | 47.63 | 35.0 | 44.04 / 35.0 |" in iwda  # mean of de es fr ja zh
+    # seeds are averaged; a single transcribed value is shown as printed
+    assert "| angle | 55 | 55.0 |" in text
+    assert "| JT | 87.09 | 50.0 |" in text  # MetaXL Table 3, sentiment
+
+
+def test_missing_table_is_refused(run_dir):
+    results, tables, out = run_dir
+    tables[3].unlink()
+    with pytest.raises(rd.ResultsError, match=f"missing: {tables[3]}"):
+        rd.write_doc(CONFIG, str(results), out)
+    assert not (out / "test.md").exists()
+
+
+def test_stale_table_is_refused(run_dir):
+    results, tables, out = run_dir
+    old = time.time() - 3600
+    os.utime(tables[0], (old, old))
+    with pytest.raises(rd.ResultsError, match="older than the run") as err:
+        rd.write_doc(CONFIG, str(results), out)
+    assert str(tables[0]) in str(err.value)
+
+
+def test_missing_record_and_changed_config_are_refused(run_dir, tmp_path):
+    results, _, out = run_dir
+    rd.record_path(CONFIG, results).unlink()
+    with pytest.raises(
+        rd.ResultsError, match="no run record.*scripts/run-config configs/test.yaml"
+    ):
+        rd.write_doc(CONFIG, str(results), out)
+    _record(results, datetime.fromtimestamp(time.time() - 5, UTC), config_sha256="0" * 64)
+    with pytest.raises(rd.ResultsError, match="changed since the run"):
+        rd.write_doc(CONFIG, str(results), out)
+    # a record with the content digest: only a changed value counts, not a comment
+    start = datetime.fromtimestamp(time.time() - 5, UTC)
+    _record(results, start, config_sha256="0" * 64, config_digest=rd.config_digest(CONFIG))
+    assert rd.read_record(CONFIG, results)["config_digest"] == rd.config_digest(CONFIG)
+    _record(results, start, config_digest="0" * 64)
+    with pytest.raises(rd.ResultsError, match="changed since the run"):
+        rd.read_record(CONFIG, results)
+
+
+def test_config_digest_ignores_comments_and_key_order(tmp_path):
+    a, b, c = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    a.write_text("seed: 1\nlms: {runs: 3, seed: 1}\n")
+    b.write_text("# a comment\nlms: {seed: 1, runs: 3}  # another\nseed: 1\n")
+    c.write_text("seed: 1\nlms: {runs: 5, seed: 1}\n")
+    assert rd.config_digest(a) == rd.config_digest(b) != rd.config_digest(c)
+    assert rd.sha256(a) != rd.sha256(b)
+
+
+def test_script_writes_the_document_and_reports_errors(run_dir):
+    results, _, out = run_dir
+    script = REPO / "scripts" / "results-doc"
+    ok = subprocess.run([script, CONFIG, results, "--out", out], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "wrote" in ok.stdout and (out / "test.md").is_file()
+    shutil.rmtree(results / "tables")
+    bad = subprocess.run([script, CONFIG, results, "--out", out], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 1 and "missing" in bad.stderr
+
+
+def test_run_records_a_successful_run_and_none_for_a_failed_one(tmp_path, monkeypatch):
+    """run() times snakemake and writes the record (here a dry run, -n, to stay fast)."""
+    monkeypatch.chdir(REPO)
+    results = tmp_path / "results"
+    path = rd.run(CONFIG, cores=1, results=str(results), targets=("-n", "all"))
+    rec = rd.read_json(path)
+    assert path == results / "run-test.json"
+    assert rec["returncode"] == 0 and rec["wall_s"] > 0
+    assert rec["command"] == f".venv/bin/snakemake --cores 1 -n all --configfile {CONFIG}"
+    assert len(rec["commit"]) == 40 and rec["machine"]["cores"] >= 1 and rec["machine"]["cpu"]
+    assert len(rec["load_avg"]) == 2 and min(rec["load_avg"]) >= 0
+    assert rec["config_sha256"] == rd.sha256(CONFIG)
+    assert rec["config_digest"] == rd.config_digest(CONFIG)
+    assert datetime.fromisoformat(rec["start"]) <= datetime.fromisoformat(rec["end"])
+    # a failing run removes the old record and writes none
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"tasks": {"x": {"dataset": "synth-ner"}}}))
+    (results / "run-bad.json").write_text("{}")
+    with pytest.raises(rd.ResultsError, match="exited with status"):
+        rd.run(str(bad), cores=1, results=str(results), targets=("-n", "all"))
+    assert not (results / "run-bad.json").exists()
