@@ -6,7 +6,9 @@
 # from copies of the stage-1 model through the one training loop (xlt.studies.iwda.iwda); only the text
 # of the target's unlabelled split reaches them. Every candidate lands in the task's pool; the job
 # also writes its analysis document (label-shift estimates, conditional feature shift per model,
-# the re-sampled-prior study) per seed. One job per task builds the tables and the figure from those
+# the re-sampled-prior study) per seed. With iwda.levels, each job also trains the variants per level
+# of controlled prior shift on the unlabelled split subsampled to that level's prior, and scores
+# them in the analysis document only. One job per task builds the tables and the figures from those
 # documents alone (xlt.studies.iwda.report).
 from xlt.studies.iwda.settings import NO_STUDY as NO_IWDA
 
@@ -64,6 +66,19 @@ rule iwda_report:
             category="IWDA",
             subcategory="{task}",
             labels={"task": "{task}", "type": "figure"},
+        ),
+        **(
+            {
+                "levels_figure": report(
+                    "results/figures/iwda_levels_{task}.png",
+                    caption="../report/iwda_levels_figure.rst",
+                    category="IWDA",
+                    subcategory="{task}",
+                    labels={"task": "{task}", "type": "figure"},
+                )
+            }
+            if IW.levels
+            else {}
         ),
     log:
         "logs/tables/iwda_{task}.log",

@@ -13,10 +13,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
+from xlt.studies.iwda.checks import Rule, at_least_one, check, optional, positive
 from xlt.studies.iwda.iwda import aligned_batch, unlabelled
 from xlt.tasks import Features, TaskSpec, bucket_batches, encode
 from xlt.train.loop import move, resolve_device
@@ -26,16 +28,22 @@ log = logging.getLogger("xlt.self_train")
 
 @dataclass(frozen=True)
 class SelfTrainConfig:
+    """``iwda.self_train`` (App. C.2)."""
+
     iterations: int = 3
     fraction: float = 0.02  # of all unlabelled target examples, added per iteration
     epochs: int = 1  # passes over source + pseudo-labelled data per iteration
     lr: float | None = None  # None: the fine-tuning config's learning rate
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "iterations": (at_least_one, "an integer >= 1"),
+        "fraction": (lambda v: positive(v) and v <= 1, "a fraction in (0, 1]"),
+        "epochs": (at_least_one, "an integer >= 1"),
+        "lr": (optional(positive), "a learning rate > 0 (or leave it out: iwda.lr)"),
+    }
+
     def __post_init__(self) -> None:
-        if self.iterations < 1 or self.epochs < 1:
-            raise ValueError(f"self_train: iterations and epochs must be >= 1 (got {self.iterations}, {self.epochs})")  # fmt: skip
-        if not 0 < self.fraction <= 1:
-            raise ValueError(f"self_train.fraction must be in (0, 1], got {self.fraction}")
+        check("iwda.self_train", self, self.RULES)
 
 
 @torch.no_grad()
@@ -99,7 +107,7 @@ def run_self_training(
     if len(feats) == 0:
         raise ValueError("self_train: no unlabelled target examples")
     device = resolve_device(cfg.device)
-    step_cfg = replace(cfg, epochs=scfg.epochs, lr=scfg.lr or cfg.lr)
+    step_cfg = replace(cfg, epochs=scfg.epochs, lr=cfg.lr if scfg.lr is None else scfg.lr)
     n = max(1, round(scfg.fraction * len(feats)))
     taken = np.zeros(len(feats), dtype=bool)
     pseudo: list[dict] = []
