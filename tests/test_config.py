@@ -365,9 +365,18 @@ def test_metaxl_tasks_share_one_source():
 @pytest.mark.parametrize(
     ("edit", "parts"),
     [
-        (lambda s: s.update(stage2={"lambda_da": -1.0}), ("iwda.stage2.lambda_da", "-1.0", "minimum of 0")),
-        (lambda s: s.update(stage2={"lambda_iw_init": 1.5}), ("iwda.stage2.lambda_iw_init", "1.5", "maximum of 1")),
-        (lambda s: s.update(stage2={"lambda": 1.0}), ("iwda.stage2", "unknown key 'lambda'", "did you mean")),
+        (
+            lambda s: s.update(stage2={"lambda_da": -1.0}),
+            ("iwda.stage2.lambda_da", "-1.0", "minimum of 0"),
+        ),
+        (
+            lambda s: s.update(stage2={"lambda_iw_init": 1.5}),
+            ("iwda.stage2.lambda_iw_init", "1.5", "maximum of 1"),
+        ),
+        (
+            lambda s: s.update(stage2={"lambda": 1.0}),
+            ("iwda.stage2", "unknown key 'lambda'", "did you mean"),
+        ),
         (
             lambda s: s.update(unlabelled="raw"),
             ("iwda.tasks.sentiment.targets", "no 'raw' split", "'zh'", "unlabelled data"),
@@ -386,16 +395,31 @@ def test_metaxl_tasks_share_one_source():
         # sub-keys that used to pass the dry run and crash the job after stage 1 (issue 27.3)
         (lambda s: s.update(stage2={"lr": "abc"}), ("iwda.stage2.lr", "'abc'", "number")),
         (lambda s: s.update(stage2={"lr": -1}), ("iwda.stage2.lr", "-1", "minimum")),
-        (lambda s: s.update(stage2={"critic_weight_decay": -5}), ("iwda.stage2.critic_weight_decay", "-5")),  # fmt: skip
+        (
+            lambda s: s.update(stage2={"critic_weight_decay": -5}),
+            ("iwda.stage2.critic_weight_decay", "-5"),
+        ),  # fmt: skip
         (lambda s: s.update(self_train={"lr": -1}), ("iwda.self_train.lr", "-1")),
-        (lambda s: s.update(self_train={"iterations": 1.5}), ("iwda.self_train.iterations", "1.5", "integer")),  # fmt: skip
+        (
+            lambda s: s.update(self_train={"iterations": 1.5}),
+            ("iwda.self_train.iterations", "1.5", "integer"),
+        ),  # fmt: skip
         (lambda s: s.update(distill={"lr": -1}), ("iwda.distill.lr", "-1")),
-        (lambda s: s.update(distill={"epochs": "abc"}), ("iwda.distill.epochs", "'abc'", "integer")),
+        (
+            lambda s: s.update(distill={"epochs": "abc"}),
+            ("iwda.distill.epochs", "'abc'", "integer"),
+        ),
         (lambda s: s.update(lr="abc"), ("iwda.lr", "'abc'", "number")),
         # values that used to be replaced or ignored silently (issue 27.4)
         (lambda s: s.update(distill={"epochs": 0}), ("iwda.distill.epochs", "0", "minimum")),
-        (lambda s: s.update(stage2={"target_batch_size": 0}), ("iwda.stage2.target_batch_size", "0")),  # fmt: skip
-        (lambda s: s.update(stage2={"variant": "oracle"}), ("iwda.stage2", "unknown key 'variant'")),  # fmt: skip
+        (
+            lambda s: s.update(stage2={"target_batch_size": 0}),
+            ("iwda.stage2.target_batch_size", "0"),
+        ),  # fmt: skip
+        (
+            lambda s: s.update(stage2={"variant": "oracle"}),
+            ("iwda.stage2", "unknown key 'variant'"),
+        ),  # fmt: skip
         # test text as unlabelled data (issue 27.6)
         (lambda s: s.update(unlabelled="test"), ("iwda.unlabelled", "'test'", "use train")),
         # the prior-shift levels
@@ -432,6 +456,7 @@ def test_iwda_settings_checks_the_schema_cannot():
     # IWDA + KD freezing more layers than the tiny encoder has (configs/test.yaml: 1)
     refused(lambda s: s.update(variants=["iwda", "iwda-kd"], distill={"freeze_layers": 5}),
             "iwda.distill.freeze_layers: 5", "has 1 layers", "at most 1")  # fmt: skip
+
     # levels only where whole examples carry the label
     def ner_levels(s):
         s.update(levels={"tv": [0.2]}, tasks={"ner": {"targets": ["zh"]}})
