@@ -485,6 +485,36 @@ def test_iwda_cell_with_levels_records_priors_scores_and_weight_trajectories(enc
     assert Path(out["levels_figure"]).stat().st_size > 5000
 
 
+def test_iwda_cell_writes_every_variant_and_the_weights_distance_to_the_truth(enc, tmp_path):
+    from xlt.io import read_json
+    from xlt.studies.iwda.cell import run_iwda_cell
+
+    files = {"source": _write(tmp_path / "s.jsonl", sentiment(64, (0.6, 0.2, 0.2), 21)),
+             "target": _write(tmp_path / "t.jsonl", sentiment(64, (0.2, 0.2, 0.6), 22))}  # fmt: skip
+    files["unlabelled"] = files["target"]
+    evals = {"en/dev": _write(tmp_path / "d.jsonl", sentiment(20, (1, 1, 1), 23)),
+             "zh/dev": _write(tmp_path / "zd.jsonl", sentiment(20, (0.2, 0.2, 0.6), 24)),
+             "zh/test": _write(tmp_path / "zt.jsonl", sentiment(30, (0.2, 0.2, 0.6), 25))}  # fmt: skip
+    base = {"task": "sent", "kind": "classification", "labels": list(SENT), "source": "en", "seed": 1,
+            "lr": 1e-2, "epochs": 1, "batch_size": 16, "max_length": 64, "device": "cpu"}  # fmt: skip
+    variants = ["align", "iwda", "oracle", "st", "iwda-st", "iwda-kd"]
+    methods = [f"iw.zh.{v}" for v in ("zero-shot", "supervised", *variants)]
+    params = {"base": base, "target": "zh", "methods": methods, "variants": variants,
+              "stage2": {"epochs": 1, "critic_hidden": 16, "lr_iw": 0.05}, "self_train": {"iterations": 1, "fraction": 0.1},
+              "distill": {"freeze_layers": 1, "epochs": 1}, "shift": {"subsets": 3, "size": 20}}  # fmt: skip
+    outputs = {f"v{i}_{k}": str(tmp_path / f"v{i}.{k}") for i in range(len(methods)) for k in ("metrics", "predictions", "features")}  # fmt: skip
+    outputs["analysis"] = str(tmp_path / "analysis.json")
+    doc = run_iwda_cell(params, str(enc), files, evals, outputs)
+    assert set(doc["feature_shift"]) == {"zero-shot", "supervised", *variants}
+    assert [read_json(outputs[f"v{i}_metrics"])["method"] for i in range(len(methods))] == methods
+    true_w = np.array(doc["true_weights"])  # p_T / p_S of the training splits' labels
+    assert true_w[2] > 2 and true_w[0] < 0.5
+    iw = doc["label_shift"]["iwda"]
+    assert iw["w_l1_init"] == pytest.approx(np.abs(np.array(iw["w_init"]) - true_w).sum(), abs=1e-3)
+    assert len(iw["w_l1_to_true"]) == len(iw["w_trajectory"]["steps"]) == 5  # 4 steps + w(0)
+    assert doc["label_shift"]["oracle"]["w_l1_final"] == pytest.approx(0, abs=1e-3)
+
+
 def test_data_checks_stop_a_cell_before_it_trains(enc, tmp_path, monkeypatch):
     import xlt.studies.iwda.cell as cell
     from xlt.config import ConfigError

@@ -18,7 +18,7 @@ import copy
 import gc
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -118,20 +118,37 @@ def run_iwda_cell(
     check_before_training(params, encoder_dir, tgt_eval, token)
     log.info("iwda cell %s/%s seed=%d: %d source, %d unlabelled target examples", base["task"], tgt, cfg.seed, len(source), len(target))  # fmt: skip
 
-    results, models, info = {}, {}, {}
+    true_w = oracle_weights(p_source, true_prior)
+    results, info, shift = {}, {}, {}
+
+    def analyse(variant: str, model) -> tuple[np.ndarray, ...]:
+        """Conditional feature shift of a model (source dev vs target dev + test), measured as
+        soon as it is trained so that it can be dropped (target labels are read here only)."""
+        _, ys, zs = unit_features(model, spec, tok, src_eval, cfg)
+        pt, yt, zt = unit_features(model, spec, tok, tgt_eval, cfg)
+        shift[variant] = conditional_feature_shift(zs, ys, zt, yt, k)
+        return zs, ys, zt, yt, pt
+
     stage1 = finetune(cfg, encoder_dir, source, evals)
-    results["zero-shot"], models["zero-shot"] = stage1, stage1.model
+    results["zero-shot"], zero_shot = stage1, stage1.model
+    zs, ys, zt, yt, pt = analyse("zero-shot", zero_shot)
     results["supervised"] = finetune(cfg, encoder_dir, target_train, evals)
-    models["supervised"] = results["supervised"].model
+    analyse("supervised", results["supervised"].model)
     level_docs = None
     if levels is not None:
-        level_docs = run_levels(params, cfg, encoder_dir, source, levels, models, src_eval, evals[tgt]["test"], p_source)  # fmt: skip
-    else:
-        variants = train_variants(params, cfg, encoder_dir, source, target, evals, models["zero-shot"], true_prior)  # fmt: skip
-        for variant, (res, extra) in variants.items():
-            results[variant], models[variant] = res, res.model
+        test = evals[tgt]["test"]
+        fixed = {"zero-shot": measure(zero_shot, cfg, tok, src_eval, test),
+                 "supervised": measure(results["supervised"].model, cfg, tok, src_eval, test)}  # fmt: skip
+        drop(results["supervised"])
+        level_docs = run_levels(params, cfg, encoder_dir, source, levels, zero_shot, fixed, src_eval, test, p_source)  # fmt: skip
+    drop(results["supervised"])
+    if levels is None:
+        for variant, res, extra in train_variants(params, cfg, encoder_dir, source, target, evals, zero_shot, true_prior):  # fmt: skip
+            results[variant] = res
             if extra is not None:
                 info[variant] = extra
+            analyse(variant, res.model)
+            drop(res)
 
     # --- the records, in the order of the rule's outputs
     for i, method in enumerate(params["methods"]):
@@ -141,15 +158,7 @@ def run_iwda_cell(
         res = results[variant]
         write_candidate(res, cfg, meta, outputs[f"v{i}_metrics"], outputs[f"v{i}_predictions"], outputs[f"v{i}_features"])  # fmt: skip
 
-    # --- the analyses (target labels are read here, after every model is trained)
-    true_w = oracle_weights(p_source, true_prior)
-    shift, units = {}, {}
-    for variant, model in models.items():
-        _, ys, zs = unit_features(model, spec, tok, src_eval, cfg)
-        pt, yt, zt = unit_features(model, spec, tok, tgt_eval, cfg)
-        shift[variant] = conditional_feature_shift(zs, ys, zt, yt, k)
-        units[variant] = (zs, ys, zt, yt, pt)
-    zs, ys, zt, yt, pt = units["zero-shot"]
+    # --- the re-sampled-prior study of the zero-shot model (target labels are read here)
     sh = {**SHIFT_DEFAULTS, **(params.get("shift") or {})}
     priors = random_priors(k, int(sh["subsets"]), cfg.seed, float(sh["concentration"]))
     present = np.bincount(yt, minlength=k)[:k] > 0
@@ -177,29 +186,37 @@ def run_iwda_cell(
 def train_variants(
     params: Mapping[str, Any], cfg, encoder_dir: str, source: Sequence[Mapping],
     target: Sequence[Mapping], evals, zero_shot, target_prior: np.ndarray, stats=None,
-) -> dict[str, tuple[Any, dict | None]]:  # fmt: skip
-    """Every configured variant from copies of the ``zero_shot`` model, in training order:
-    variant -> (CandidateResult, IWDA info or None). ``target``: unlabelled records;
-    ``target_prior``: the oracle's true prior; ``stats``: the zero-shot model's
-    :func:`~.iwda.stage1_statistics` on ``source`` and ``target`` when already computed."""
-    out: dict[str, tuple[Any, dict | None]] = {}
+) -> Iterator[tuple[str, Any, dict | None]]:  # fmt: skip
+    """Every configured variant from copies of the ``zero_shot`` model, in training order, one at
+    a time: (variant, CandidateResult, IWDA info or None); the caller may drop a result's model
+    once it has it (the IWDA model is kept here while IWDA + ST and + KD need it). ``target``:
+    unlabelled records; ``target_prior``: the oracle's true prior; ``stats``: the zero-shot
+    model's :func:`~.iwda.stage1_statistics` on ``source`` and ``target`` when already computed."""
     s2 = dict(params.get("stage2") or {})
+    iwda_model = None
     for variant in ADAPTED:
         if variant in params["variants"]:
             run = run_iwda(cfg, IWDAConfig(**{**s2, "variant": variant}), encoder_dir, source, target, evals,
                            model=copy.deepcopy(zero_shot), stats=stats,
                            target_prior=target_prior if variant == "oracle" else None)  # fmt: skip
-            out[variant] = (run.result, run.info)
+            if variant == "iwda" and any(v in params["variants"] for v in ("iwda-st", "iwda-kd")):
+                iwda_model = run.result.model
+            yield variant, run.result, run.info
     st = SelfTrainConfig(**(params.get("self_train") or {}))
-    for variant, start in (("st", "zero-shot"), ("iwda-st", "iwda")):
+    for variant, start in (("st", zero_shot), ("iwda-st", iwda_model)):
         if variant in params["variants"]:
-            model = zero_shot if start == "zero-shot" else out["iwda"][0].model
-            out[variant] = (run_self_training(cfg, st, encoder_dir, source, target, evals, model=copy.deepcopy(model)), None)  # fmt: skip
+            yield variant, run_self_training(cfg, st, encoder_dir, source, target, evals, model=copy.deepcopy(start)), None  # fmt: skip
     if "iwda-kd" in params["variants"]:
         kd = DistillConfig(**(params.get("distill") or {}))
         kd_cfg = replace(cfg, lr=cfg.lr if kd.lr is None else kd.lr, epochs=cfg.epochs if kd.epochs is None else kd.epochs)  # fmt: skip
-        out["iwda-kd"] = (run_distill(kd_cfg, kd, encoder_dir, out["iwda"][0].model, source, target, evals), None)  # fmt: skip
-    return out
+        yield "iwda-kd", run_distill(kd_cfg, kd, encoder_dir, iwda_model, source, target, evals), None  # fmt: skip
+
+
+def drop(result) -> None:
+    """Release a trained model once everything that needs it is measured (the record needs only
+    the scores, predictions and features already in ``result``)."""
+    result.model = None
+    gc.collect()
 
 
 def with_distances(info: Mapping[str, Any], true_w: np.ndarray) -> dict[str, Any]:
@@ -258,37 +275,33 @@ def draw_levels(
 
 def run_levels(
     params: Mapping[str, Any], cfg, encoder_dir: str, source: Sequence[Mapping],
-    levels: list[dict[str, Any]], models: Mapping[str, Any], src_eval: Sequence[Mapping],
+    levels: list[dict[str, Any]], zero_shot, fixed: Mapping[str, tuple], src_eval: Sequence[Mapping],
     test: Sequence[Mapping], p_source: np.ndarray,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Every configured variant per level (from copies of the zero-shot model, on the level's
+    """Every configured variant per level (from copies of the ``zero_shot`` model, on the level's
     unlabelled subsample), each model scored on the target's ``test`` split reweighted to the
-    level's true prior (macro-F1 and accuracy; zero-shot and supervised too), its conditional
-    feature shift (source dev vs target test), and the importance weights' trajectory with its
-    distance to the level's true weights. Each level's models are dropped once scored."""
+    level's true prior (macro-F1 and accuracy; ``fixed``: the :func:`measure` of models shared by
+    the levels, zero-shot and supervised), its conditional feature shift (source dev vs target
+    test), and the importance weights' trajectory with its distance to the level's true weights.
+    Each model is dropped once measured."""
     from transformers import AutoTokenizer
 
-    spec, k = cfg.spec, len(cfg.spec.labels)
+    k = len(cfg.spec.labels)
     tok = AutoTokenizer.from_pretrained(str(encoder_dir))
-
-    def measure(model) -> tuple[np.ndarray, np.ndarray, float]:
-        _, ys, zs = unit_features(model, spec, tok, src_eval, cfg)
-        pt, yt, zt = unit_features(model, spec, tok, test, cfg)
-        return pt, yt, conditional_feature_shift(zs, ys, zt, yt, k)
-
-    fixed = {name: measure(models[name]) for name in ("zero-shot", "supervised")}
-    sp, sg, _ = stage1_statistics(cfg, encoder_dir, models["zero-shot"], source, [])
+    sp, sg, _ = stage1_statistics(cfg, encoder_dir, zero_shot, source, [])
     out = []
     for level in levels:
         records = level["records"]
-        _, _, tp = stage1_statistics(cfg, encoder_dir, models["zero-shot"], [], records)
+        _, _, tp = stage1_statistics(cfg, encoder_dir, zero_shot, [], records)
         prior = np.asarray(level["true_prior"])
         true_w = oracle_weights(p_source, prior)
         log.info("iwda level tv=%.2f: prior %s, %d unlabelled examples", level["tv"], level["true_prior"], len(records))  # fmt: skip
-        trained = train_variants(params, cfg, encoder_dir, source, records, {}, models["zero-shot"], prior, (sp, sg, tp))  # fmt: skip
-        measured = dict(fixed)
-        for variant, (res, _) in trained.items():
-            measured[variant] = measure(res.model)
+        measured, infos = dict(fixed), {}
+        for variant, res, extra in train_variants(params, cfg, encoder_dir, source, records, {}, zero_shot, prior, (sp, sg, tp)):  # fmt: skip
+            measured[variant] = measure(res.model, cfg, tok, src_eval, test)
+            drop(res)
+            if extra is not None:
+                infos[variant] = extra
         scores, fshift = {}, {}
         for variant, (pt, yt, fs) in measured.items():
             scores[variant] = {m: round(v, R) for m, v in unit_scores(pt, yt, k, prior_weights(yt, prior, k)).items()}  # fmt: skip
@@ -298,13 +311,9 @@ def run_levels(
             "true_weights": _r(true_w),
             "scores": scores,
             "feature_shift": fshift,
-            "label_shift": {
-                v: with_distances(i, true_w) for v, (_, i) in trained.items() if i is not None
-            },  # fmt: skip
+            "label_shift": {v: with_distances(i, true_w) for v, i in infos.items()},
         }
         out.append(doc)
-        del trained
-        gc.collect()
     return out
 
 
@@ -328,6 +337,15 @@ def check_before_training(
     units = sum(len(r["tokens"]) for r in tgt_eval) if token_level else len(tgt_eval)
     if size > units:
         raise ConfigError(f"iwda.shift.size: {size} units per re-sampled subset, but the target {params['target']!r} has {units} units in its dev + test sets; use at most {units}")  # fmt: skip
+
+
+def measure(model, cfg, tokenizer, src_eval: Sequence[Mapping], test: Sequence[Mapping]) -> tuple:
+    """(predicted ids, gold ids) of a model on the target ``test`` units and its conditional
+    feature shift between ``src_eval`` and ``test``."""
+    spec, k = cfg.spec, len(cfg.spec.labels)
+    _, ys, zs = unit_features(model, spec, tokenizer, src_eval, cfg)
+    pt, yt, zt = unit_features(model, spec, tokenizer, test, cfg)
+    return pt, yt, conditional_feature_shift(zs, ys, zt, yt, k)
 
 
 def unit_labels(spec, tokenizer, records: Sequence[Mapping], cfg) -> np.ndarray:
