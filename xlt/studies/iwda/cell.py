@@ -39,6 +39,7 @@ from xlt.tasks import IGNORE, encode, infer_labels
 from .distill import DistillConfig, run_distill
 from .iwda import (
     IWDAConfig,
+    load_tokenizer,
     oracle_weights,
     read_unlabelled,
     run_iwda,
@@ -91,8 +92,6 @@ def run_iwda_cell(
     ``train_paths``: ``source`` and ``target`` (labelled train files) and ``unlabelled`` (the
     target split whose text alone reaches the methods: :func:`read_unlabelled`).
     """
-    from transformers import AutoTokenizer
-
     base, tgt = params["base"], params["target"]
     kind, labels = base["kind"], base.get("labels")
     source = load_labelled(train_paths["source"], kind, labels)
@@ -103,7 +102,7 @@ def run_iwda_cell(
     cfg = finetune_config(base, labels)
     spec, token = cfg.spec, cfg.spec.token_level
     target = read_unlabelled(train_paths["unlabelled"], token)
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     k = len(labels)
     # analysis sets: source dev, target dev + test (labelled; never given to a method)
     src_eval = evals[base["source"]]["dev"]
@@ -284,10 +283,8 @@ def run_levels(
     the levels, zero-shot and supervised), its conditional feature shift (source dev vs target
     test), and the importance weights' trajectory with its distance to the level's true weights.
     Each model is dropped once measured."""
-    from transformers import AutoTokenizer
-
     k = len(cfg.spec.labels)
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     sp, sg, _ = stage1_statistics(cfg, encoder_dir, zero_shot, source, [])
     out = []
     for level in levels:

@@ -33,6 +33,7 @@ estimated by a critic trained inside the :class:`IWDA` hook.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -253,6 +254,15 @@ def gradient_penalty(
 
 
 # ------------------------------------------------------------------------- data and features
+
+
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(encoder_dir: str):
+    """The encoder's tokenizer, loaded once per process (a job loads it for every variant, level
+    and analysis; multilingual-e5-small's takes seconds)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(encoder_dir)
 
 
 def read_unlabelled(path: str | Path, token_level: bool) -> list[dict]:
@@ -615,8 +625,6 @@ def run_iwda(
     :func:`stage1_statistics` on ``source`` and ``target`` when already computed (variants from
     one stage-1 model share them).
     """
-    from transformers import AutoTokenizer
-
     from xlt.finetune import finetune
 
     spec, token = cfg.spec, cfg.spec.token_level
@@ -625,7 +633,7 @@ def run_iwda(
     if model is None:
         stage1 = finetune(cfg, encoder_dir, source, {})
         model = stage1.model
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     src, tgt = encode(spec, tok, source, cfg.max_length), encode(spec, tok, target, cfg.max_length)
     if len(tgt) == 0:
         raise ValueError("iwda: no unlabelled target examples; give the target an unlabelled split")
@@ -664,10 +672,8 @@ def stage1_statistics(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`hard_statistics` of a fine-tuned ``model`` on ``source`` and the text of ``target``
     (either may be empty: its arrays are then empty)."""
-    from transformers import AutoTokenizer
-
     spec, token = cfg.spec, cfg.spec.token_level
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     empty = Features([], [], [], [], [], kind=spec.kind)
     src = encode(spec, tok, source, cfg.max_length) if source else empty
     tgt = encode(spec, tok, unlabelled(target, token), cfg.max_length) if target else empty

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from xlt.studies.iwda.checks import Rule, at_least_one, check, optional, positive
-from xlt.studies.iwda.iwda import aligned_batch, unlabelled
+from xlt.studies.iwda.iwda import aligned_batch, load_tokenizer, unlabelled
 from xlt.tasks import Features, TaskSpec, bucket_batches, encode
 from xlt.train.loop import move, resolve_device
 
@@ -96,13 +96,11 @@ def run_self_training(
 ):
     """Self-train ``model`` (a fine-tuned task model) on ``target``'s text; returns the last
     iteration's CandidateResult (scored on ``evals``)."""
-    from transformers import AutoTokenizer
-
     from xlt.finetune import finetune
 
     spec = cfg.spec
     target = unlabelled(target, spec.token_level)
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     feats = encode(spec, tok, target, cfg.max_length)
     if len(feats) == 0:
         raise ValueError("self_train: no unlabelled target examples")
