@@ -55,7 +55,7 @@ from xlt.studies.iwda.checks import (
     unit,
 )
 from xlt.tasks import IGNORE, Features, bucket_batches, collate, encode
-from xlt.train.loop import Batch, Hook, LoopState, cycle, move, resolve_device
+from xlt.train.loop import Batch, Hook, LoopState, autocast, cycle, move, resolve_device
 
 log = logging.getLogger("xlt.iwda")
 
@@ -335,10 +335,12 @@ class FeatureTap:
 
 @torch.no_grad()
 def hard_predictions(
-    model, feats: Features, pad_id: int, token_level: bool, batch_size: int, device
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    model, feats: Features, pad_id: int, token_level: bool, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Per aligned unit (sequence, or word's first sub-word): predicted id, label id (IGNORE where
-    the records had none) and the feature vector."""
+    the records had none) and the feature vector, the forward in ``precision`` (the one the model
+    trained in: finetune.precision)."""
     if len(feats) == 0:
         return np.zeros(0, int), np.zeros(0, int), np.zeros((0, 0), np.float32)
     was_training = model.training
@@ -349,7 +351,8 @@ def hard_predictions(
         for idx in bucket_batches(feats.lengths, batch_size):
             batch = aligned_batch(feats, idx, pad_id, token_level)
             labels, mask = batch.pop("labels"), batch.pop("align_mask", None)
-            logits = model(**move(batch, device)).logits.float().cpu()
+            with autocast(device, precision):
+                logits = model(**move(batch, device)).logits.float().cpu()
             z = tap.z.float().cpu()
             if token_level:
                 logits, labels, z = logits[mask], labels[mask], z[mask]
@@ -640,7 +643,7 @@ def run_iwda(
     device = resolve_device(cfg.device)
     model.to(device)
     if stats is None:
-        stats = hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device)  # fmt: skip
+        stats = hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
     sp, sg, tp = stats
     shift = label_shift(icfg.variant, sp, sg, tp, len(spec.labels), icfg.lambda_iw_init, target_prior)  # fmt: skip
     per_epoch = len(bucket_batches(src.lengths, cfg.batch_size))
@@ -657,12 +660,13 @@ def run_iwda(
 
 
 def hard_statistics(
-    model, src: Features, tgt: Features, pad_id: int, token_level: bool, batch_size: int, device
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    model, src: Features, tgt: Features, pad_id: int, token_level: bool, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """What label-shift estimation reads of a model: hard predicted and gold ids of the labelled
     source units, hard predicted ids of the (unlabelled) target units."""
-    sp, sg, _ = hard_predictions(model, src, pad_id, token_level, batch_size, device)
-    tp, _, _ = hard_predictions(model, tgt, pad_id, token_level, batch_size, device)
+    sp, sg, _ = hard_predictions(model, src, pad_id, token_level, batch_size, device, precision)
+    tp, _, _ = hard_predictions(model, tgt, pad_id, token_level, batch_size, device, precision)
     keep = sg != IGNORE
     return sp[keep], sg[keep], tp
 
@@ -679,7 +683,7 @@ def stage1_statistics(
     tgt = encode(spec, tok, unlabelled(target, token), cfg.max_length) if target else empty
     device = resolve_device(cfg.device)
     model.to(device)
-    return hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device)
+    return hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
 
 
 def unit_features(
@@ -689,6 +693,6 @@ def unit_features(
     feats = encode(spec, tokenizer, records, cfg.max_length)
     device = resolve_device(cfg.device)
     model.to(device)
-    pred, gold, z = hard_predictions(model, feats, tokenizer.pad_token_id, spec.token_level, cfg.eval_batch_size, device)  # fmt: skip
+    pred, gold, z = hard_predictions(model, feats, tokenizer.pad_token_id, spec.token_level, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
     keep = gold != IGNORE
     return pred[keep], gold[keep], z[keep]

@@ -21,7 +21,7 @@ import torch
 from xlt.studies.iwda.checks import Rule, at_least_one, check, optional, positive
 from xlt.studies.iwda.iwda import aligned_batch, load_tokenizer, unlabelled
 from xlt.tasks import Features, TaskSpec, bucket_batches, encode
-from xlt.train.loop import move, resolve_device
+from xlt.train.loop import autocast, move, resolve_device
 
 log = logging.getLogger("xlt.self_train")
 
@@ -48,9 +48,11 @@ class SelfTrainConfig:
 
 @torch.no_grad()
 def pseudo_labels(
-    model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device
-) -> tuple[list, np.ndarray]:
-    """Predicted label(s) per example and its confidence (mean max-probability over its units)."""
+    model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[list, np.ndarray]:  # fmt: skip
+    """Predicted label(s) per example and its confidence (mean max-probability over its units),
+    the forward in ``precision`` (the model's training precision)."""
     was_training = model.training
     model.eval()
     labels: list = [None] * len(feats)
@@ -60,7 +62,8 @@ def pseudo_labels(
             batch = aligned_batch(feats, idx, pad_id, spec.token_level)
             batch.pop("labels")
             mask = batch.pop("align_mask", None)
-            probs = model(**move(batch, device)).logits.float().softmax(-1).cpu()
+            with autocast(device, precision):
+                probs = model(**move(batch, device)).logits.float().softmax(-1).cpu()
             best, ids = probs.max(-1)
             for row, i in enumerate(idx):
                 if spec.token_level:
@@ -113,7 +116,7 @@ def run_self_training(
     result = None
     for it in range(scfg.iterations):
         model.to(device)
-        labels, conf = pseudo_labels(model, spec, feats, tok.pad_token_id, cfg.eval_batch_size, device)  # fmt: skip
+        labels, conf = pseudo_labels(model, spec, feats, tok.pad_token_id, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
         chosen = select_confident(conf, taken, n)
         taken[chosen] = True
         key = "tags" if spec.token_level else "label"
