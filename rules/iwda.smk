@@ -6,7 +6,9 @@
 # from copies of the stage-1 model through the one training loop (xlt.studies.iwda.iwda); only the text
 # of the target's unlabelled split reaches them. Every candidate lands in the task's pool; the job
 # also writes its analysis document (label-shift estimates, conditional feature shift per model,
-# the re-sampled-prior study) per seed. One job per task builds the tables and the figure from those
+# the re-sampled-prior study) per seed. With iwda.levels, each job also trains the variants per level
+# of controlled prior shift on the unlabelled split subsampled to that level's prior, and scores
+# them in the analysis document only. One job per task builds the tables and the figures from those
 # documents alone (xlt.studies.iwda.report).
 from xlt.studies.iwda.settings import NO_STUDY as NO_IWDA
 
@@ -15,6 +17,7 @@ IW = STUDIES["iwda"] or NO_IWDA
 IWDA_RESULTS = {
     "iwda": "IWDA and its variants (Tables 1-3)",
     "iwda_shift": "Label and feature shift (§2)",
+    "iwda_levels": "IWDA under controlled prior shift (Fig. 1)",
 }
 
 
@@ -65,6 +68,19 @@ rule iwda_report:
             "IWDA",
             "Score against label and feature shift (Figs. 1-2)",
             FIGURE,
+        ),
+        **(
+            {
+                "levels_figure": result(
+                    "results/figures/iwda_levels_{task}.png",
+                    "../report/iwda_levels_figure.rst",
+                    "IWDA",
+                    "Score against prior-shift level (Fig. 1)",
+                    FIGURE,
+                )
+            }
+            if IW.levels
+            else {}
         ),
     log:
         "logs/tables/iwda_{task}.log",

@@ -41,7 +41,12 @@ def test_iwda_step_is_timed_against_a_zero_shot_step(capsys):
     step = main(["--iwda-step", "--quick", "--threads", "1"])["iwda_step"]
     assert step["zero_shot_step_s"] > 0 and step["iwda_step_s"] > 0 and step["ratio"] > 0
     assert step["iw_estimation_s"] > 0 and step["steps"] == 3
-    assert "(f) IWDA step vs zero-shot step" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "(f) IWDA step vs zero-shot step" in out
+    # the weights' positive control runs in full (2,000 steps) even in --quick
+    control = step["weights_control"]
+    assert control["tv0.3"]["l1_final"] <= 0.1 and control["tv0.0"]["max_abs_w_minus_1"] <= 0.1
+    assert "weights positive control" in out and "label shift TV 0.3" in out
 
 
 def test_metaxl_step_is_timed_against_a_jt_step(capsys):

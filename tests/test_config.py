@@ -389,9 +389,18 @@ def test_metaxl_tasks_share_one_source():
 @pytest.mark.parametrize(
     ("edit", "parts"),
     [
-        (lambda s: s.update(stage2={"lambda_da": -1.0}), ("iwda.stage2.lambda_da", "-1.0", ">= 0")),
-        (lambda s: s.update(stage2={"iw_shrink": 1.5}), ("iwda.stage2.iw_shrink", "1.5", "[0, 1]")),
-        (lambda s: s.update(stage2={"lambda": 1.0}), ("iwda.stage2", "lambda", "IWDAConfig")),
+        (
+            lambda s: s.update(stage2={"lambda_da": -1.0}),
+            ("iwda.stage2.lambda_da", "-1.0", "minimum of 0"),
+        ),
+        (
+            lambda s: s.update(stage2={"lambda_iw_init": 1.5}),
+            ("iwda.stage2.lambda_iw_init", "1.5", "maximum of 1"),
+        ),
+        (
+            lambda s: s.update(stage2={"lambda": 1.0}),
+            ("iwda.stage2", "unknown key 'lambda'", "did you mean"),
+        ),
         (
             lambda s: s.update(unlabelled="raw"),
             ("iwda.tasks.sentiment.targets", "no 'raw' split", "'zh'", "unlabelled data"),
@@ -407,10 +416,81 @@ def test_metaxl_tasks_share_one_source():
         ),  # fmt: skip
         (lambda s: s.update(lr=0), ("iwda.lr",)),
         (lambda s: s.update(shift={"subsets": 1}), ("iwda.shift",)),
+        # sub-keys that used to pass the dry run and crash the job after stage 1 (issue 27.3)
+        (lambda s: s.update(stage2={"lr": "abc"}), ("iwda.stage2.lr", "'abc'", "number")),
+        (lambda s: s.update(stage2={"lr": -1}), ("iwda.stage2.lr", "-1", "minimum")),
+        (
+            lambda s: s.update(stage2={"critic_weight_decay": -5}),
+            ("iwda.stage2.critic_weight_decay", "-5"),
+        ),  # fmt: skip
+        (lambda s: s.update(self_train={"lr": -1}), ("iwda.self_train.lr", "-1")),
+        (
+            lambda s: s.update(self_train={"iterations": 1.5}),
+            ("iwda.self_train.iterations", "1.5", "integer"),
+        ),  # fmt: skip
+        (lambda s: s.update(distill={"lr": -1}), ("iwda.distill.lr", "-1")),
+        (
+            lambda s: s.update(distill={"epochs": "abc"}),
+            ("iwda.distill.epochs", "'abc'", "integer"),
+        ),
+        (lambda s: s.update(lr="abc"), ("iwda.lr", "'abc'", "number")),
+        # values that used to be replaced or ignored silently (issue 27.4)
+        (lambda s: s.update(distill={"epochs": 0}), ("iwda.distill.epochs", "0", "minimum")),
+        (
+            lambda s: s.update(stage2={"target_batch_size": 0}),
+            ("iwda.stage2.target_batch_size", "0"),
+        ),  # fmt: skip
+        (
+            lambda s: s.update(stage2={"variant": "oracle"}),
+            ("iwda.stage2", "unknown key 'variant'"),
+        ),  # fmt: skip
+        # test text as unlabelled data (issue 27.6)
+        (lambda s: s.update(unlabelled="test"), ("iwda.unlabelled", "'test'", "use train")),
+        # the prior-shift levels
+        (lambda s: s.update(levels={"tv": [0.2, 1.5]}), ("iwda.levels.tv[1]", "1.5")),
+        (lambda s: s.update(levels={"tv": []}), ("iwda.levels.tv", "[]")),
+        (lambda s: s.update(levels={"tv": [0.1], "size": 0}), ("iwda.levels.size", "0")),
     ],
 )
 def test_bad_iwda_settings_stop_before_any_job(edit, parts):
     fails(lambda c: edit(c["iwda"]), *parts)
+
+
+def test_iwda_settings_checks_the_schema_cannot():
+    """What the schema cannot see: the settings check it, one line naming the key (a library
+    caller bypassing the schema gets the same messages from the dataclasses)."""
+    from xlt.studies.iwda.settings import iwda_settings
+
+    def settings(edit):
+        cfg = checked(lambda c: None)
+        edit(cfg["iwda"])
+        return iwda_settings(Plan(cfg))
+
+    def refused(edit, *parts):
+        with pytest.raises(ConfigError) as err:
+            settings(edit)
+        msg = str(err.value)
+        assert "\n" not in msg and all(p in msg for p in parts), msg
+
+    refused(lambda s: s.update(stage2={"variant": "oracle"}), "iwda.stage2.variant", "iwda.variants")  # fmt: skip
+    refused(lambda s: s.update(stage2={"lr": "abc"}), "iwda.stage2.lr: 'abc' is invalid", "> 0")
+    refused(lambda s: s.update(self_train={"iterations": 1.5}), "iwda.self_train.iterations: 1.5")
+    refused(lambda s: s.update(distill={"epochs": 0}), "iwda.distill.epochs: 0 is invalid")
+    refused(lambda s: s.update(unlabelled="test"), "iwda.unlabelled: 'test'")
+    # IWDA + KD freezing more layers than the tiny encoder has (configs/test.yaml: 1)
+    refused(lambda s: s.update(variants=["iwda", "iwda-kd"], distill={"freeze_layers": 5}),
+            "iwda.distill.freeze_layers: 5", "has 1 layers", "at most 1")  # fmt: skip
+
+    # levels only where whole examples carry the label
+    def ner_levels(s):
+        s.update(levels={"tv": [0.2]}, tasks={"ner": {"targets": ["zh"]}})
+
+    refused(ner_levels, "iwda.levels", "'ner'", "classification")
+    ok = settings(lambda s: s.update(levels={"tv": [0.4, 0, 0.2]}))
+    assert ok.levels == {"tv": [0.0, 0.2, 0.4], "size": None, "seed": 0}
+    # with levels, the pool gets zero-shot and supervised; the variants live in the analysis
+    assert ok.methods("zh") == ["iw.zh.zero-shot", "iw.zh.supervised"]
+    assert ok.table_names()[-1] == "iwda_levels" and "results/figures/iwda_levels_sentiment.png" in ok.outputs(Plan(checked(lambda c: None)))  # fmt: skip
 
 
 def test_iwda_grid_paths_and_params():

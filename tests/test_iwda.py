@@ -5,8 +5,10 @@ Tiny randomly initialised encoders built here (no downloads), fixed seeds, a few
 
 from __future__ import annotations
 
+import copy
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from xlt.finetune import FinetuneConfig, finetune
 from xlt.studies.iwda.distill import DistillConfig, kd_loss, run_distill
 from xlt.studies.iwda.iwda import (
     Critic,
+    ImportanceWeights,
     IWDAConfig,
     confusion,
     gradient_penalty,
@@ -27,17 +30,25 @@ from xlt.studies.iwda.iwda import (
     solve_weights,
     unlabelled,
     wasserstein,
+    weights_positive_control,
 )
 from xlt.studies.iwda.prior_shift import (
     conditional_feature_shift,
     fit_line,
     prior_counts,
     prior_shift,
+    prior_weights,
     random_priors,
     resample_to_prior,
+    shift_direction,
     shift_study,
+    shifted_prior,
+    subsample_to_prior,
+    total_variation,
+    unit_scores,
 )
 from xlt.studies.iwda.self_train import SelfTrainConfig, run_self_training, select_confident
+from xlt.tasks.classification import classification_scores
 
 SENT = ("negative", "neutral", "positive")
 NER = ("O", "B-PER", "I-PER", "B-LOC")
@@ -153,9 +164,43 @@ def test_oracle_and_align_weights():
     assert np.allclose(confusion([0, 1, 1], [0, 0, 1], 2), [[1 / 3, 0], [1 / 3, 1 / 3]])
     with pytest.raises(ValueError, match="oracle needs the true target prior"):
         label_shift("oracle", pred, gold, pred, 3)
-    for bad in ({"lambda_da": -1}, {"iw_shrink": 1.5}, {"variant": "dann"}):
-        with pytest.raises(ValueError, match=f"iwda.{next(iter(bad))}"):
+    for bad in ({"lambda_da": -1}, {"lambda_iw_init": 1.5}, {"variant": "dann"}, {"lr": "abc"},
+                {"target_batch_size": 0}, {"critic_weight_decay": -5}, {"epochs": 1.5}):  # fmt: skip
+        with pytest.raises(ValueError, match=f"iwda.stage2.{next(iter(bad))}: .* is invalid; use"):
             IWDAConfig(**bad)
+
+
+def test_importance_weights_positive_control():
+    """The estimator alone, App. C's hyper-parameters (lr_iw 5e-4, weight decay 2, ρ 0.25, batch
+    statistics with momentum 0.99, 16 examples per domain and step): fixed features, a fixed
+    classifier (87% accurate), a known label shift of total variation 0.3 (true w 1.9, 0.55,
+    0.55). w starts 0.48 (ℓ1) from the truth (the QP answer shrunk towards 1), is within 0.1 of
+    it by step 1,000 and ends within 0.1 after 2,000 steps; with no shift it stays within 0.1 of
+    1 throughout."""
+    shifted = weights_positive_control(0.3, steps=2000)
+    assert shifted["true"] == [1.9, 0.55, 0.55] and shifted["classifier_accuracy"] > 0.8
+    assert shifted["l1_init"] > 0.4 and shifted["l1_final"] <= 0.10, shifted
+    assert shifted["first_step_within"] <= 1000 and shifted["tolerance"] == 0.1
+    w = np.array(shifted["w_final"])
+    assert np.all(w >= 0) and math.isclose(w @ shifted["p_source"], 1, abs_tol=1e-3)
+    none = weights_positive_control(0.0, steps=2000)
+    assert none["true"] == [1.0, 1.0, 1.0] and none["max_abs_w_minus_1"] <= 0.1, none
+
+
+def test_weight_update_is_a_normalised_adamw_step_on_delta():
+    # a perfect source classifier (p_S = .5, .25, .25), every target unit predicted class 0, w(0) = 1
+    gold = np.array([0, 1, 2, 0])
+    shift = label_shift("iwda", gold, gold, np.array([0, 0, 0]), 3, shrink=1.0)
+    iw = ImportanceWeights(shift, IWDAConfig(lr_iw=0.01), total=100)
+    assert torch.equal(iw.w, torch.ones(3))
+    w = iw.update(torch.tensor([0, 1]), torch.tensor([0, 1]), torch.tensor([0, 0]))
+    # Adam's first step moves each coordinate by lr whatever the gradient's size (~1/k² here);
+    # the weight decay acts on δ = 0, so it adds nothing yet; the step is already feasible
+    assert torch.allclose(w, torch.tensor([1.01, 0.99, 0.99]), atol=1e-6)
+    assert math.isclose(float(w @ iw.p_s), 1, abs_tol=1e-6) and bool((w >= 0).all())
+    # the oracle and alignment weights never move
+    fixed = ImportanceWeights(label_shift("align", *([np.array([0, 1, 2])] * 3), 3), IWDAConfig(), 10)  # fmt: skip
+    assert torch.equal(fixed.update(torch.tensor([0]), torch.tensor([1]), torch.tensor([2])), torch.ones(3))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- critic
@@ -239,7 +284,12 @@ def test_stage2_iwda_runs_without_nan_and_the_source_loss_falls(enc):
     assert all(np.isfinite(info["w1"])) and all(np.isfinite(info["gp"]))
     w = np.array(info["w_final"])
     assert np.all(w >= 0) and math.isclose(w @ np.array(info["p_source"]), 1, abs_tol=1e-3)
-    assert info["w_final"] != info["w_init"]  # the weights moved by projected gradient
+    assert info["w_final"] != info["w_init"]  # the weights moved (AdamW on δ, projected)
+    # w's trajectory: every step of a run this short, from w(0) to the final w
+    traj = info["w_trajectory"]
+    assert traj["steps"] == list(range(31)) and len(traj["w"]) == 31
+    assert np.allclose(traj["w"][0], info["w_init"], atol=1e-4)
+    assert np.allclose(traj["w"][-1], info["w_final"], atol=1e-4)
     assert "en" in run.result.scores
 
 
@@ -314,7 +364,8 @@ def test_resampling_to_controlled_priors_and_the_fit():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(150, 4))
     study = shift_study(z, labels, z, labels, labels, 3, random_priors(3, 5, seed=1), 30, seed=0)
-    assert len(study["subsets"]) == 5 and all(r["score"] == 100.0 for r in study["subsets"])
+    assert len(study["subsets"]) == 5 and all(r["macro_f1"] == r["accuracy"] == 100.0 for r in study["subsets"])  # fmt: skip
+    assert set(study["fit"]) == {"macro_f1", "accuracy"} and study["fit"]["accuracy"]["prior_shift"]["n"] == 5  # fmt: skip
 
 
 def test_unlabelled_split_keeps_only_text_and_names_a_bad_line(tmp_path):
@@ -331,3 +382,167 @@ def test_unlabelled_split_keeps_only_text_and_names_a_bad_line(tmp_path):
         read_unlabelled(path, token_level=False)
     path.write_text('{"id": "a", "tokens": ["Maria"], "tags": ["NOT-A-TAG"]}\n')
     assert read_unlabelled(path, token_level=True) == [{"id": "a", "tokens": ["Maria"]}]
+
+
+# ---------------------------------------------------------------- controlled prior shift (§4.2)
+
+
+def test_priors_at_controlled_total_variation_and_their_subsamples():
+    p_s = np.array([0.5, 0.3, 0.2])
+    q = shift_direction(p_s, 0.4, seed=[0, 1, 2])
+    assert total_variation(p_s, q) >= 0.4
+    assert np.array_equal(q, shift_direction(p_s, 0.4, seed=[0, 1, 2]))  # seeded
+    for tv in (0.0, 0.2, 0.4):
+        p = shifted_prior(p_s, tv, q)
+        assert total_variation(p_s, p) == pytest.approx(tv) and p.sum() == pytest.approx(1)
+    with pytest.raises(ValueError, match="does not exist"):
+        shifted_prior(p_s, 0.9, q)
+    labels = np.repeat([0, 1, 2], [30, 20, 10])
+    idx = subsample_to_prior(labels, [0.2, 0.3, 0.5], 20, seed=5)
+    assert list(np.bincount(labels[idx])) == [4, 6, 10] and len(set(idx)) == 20  # no repeats
+    with pytest.raises(ValueError, match="class 2 has 10 examples"):
+        subsample_to_prior(labels, [0.2, 0.3, 0.5], 30, seed=5)
+
+
+def test_scores_under_a_class_prior():
+    gold, pred = ["negative", "negative", "neutral", "positive", "positive", "positive"], ["negative", "neutral", "neutral", "positive", "negative", "positive"]  # fmt: skip
+    ids = {lab: i for i, lab in enumerate(SENT)}
+    g, p = np.array([ids[x] for x in gold]), np.array([ids[x] for x in pred])
+    plain = unit_scores(p, g, 3)
+    ref = classification_scores(gold, pred)  # the project's metric, unweighted
+    assert plain["accuracy"] == pytest.approx(ref["accuracy"]) and plain["macro_f1"] == pytest.approx(ref["macro_f1"])  # fmt: skip
+    # reweighted to prior (0.5, 0.25, 0.25): per-class recalls 1/2, 1, 2/3 weigh .5, .25, .25
+    w = prior_weights(g, [0.5, 0.25, 0.25], 3)
+    assert unit_scores(p, g, 3, w)["accuracy"] == pytest.approx(100 * (0.5 * 0.5 + 0.25 + 0.25 * 2 / 3))  # fmt: skip
+    # weights equal to the test's own prior change nothing
+    assert unit_scores(p, g, 3, prior_weights(g, [2 / 6, 1 / 6, 3 / 6], 3)) == pytest.approx(plain)
+
+
+def _write(path, records):
+    from xlt.io import write_jsonl
+
+    write_jsonl(path, records)
+    return str(path)
+
+
+def test_iwda_cell_with_levels_records_priors_scores_and_weight_trajectories(enc, tmp_path):
+    from xlt.studies.iwda.cell import run_iwda_cell
+
+    files = {
+        "source": _write(tmp_path / "en_train.jsonl", sentiment(96, (1, 1, 1), 11)),
+        "target": _write(tmp_path / "zh_train.jsonl", sentiment(96, (1, 1, 1), 12)),
+    }
+    files["unlabelled"] = files["target"]
+    evals = {
+        "en/dev": _write(tmp_path / "en_dev.jsonl", sentiment(30, (1, 1, 1), 13)),
+        "zh/dev": _write(tmp_path / "zh_dev.jsonl", sentiment(30, (1, 1, 1), 14)),
+        "zh/test": _write(tmp_path / "zh_test.jsonl", sentiment(60, (1, 1, 1), 15)),
+    }
+    base = {"task": "sent", "kind": "classification", "labels": list(SENT), "source": "en", "encoder": "tiny",
+            "seed": 1, "lr": 1e-2, "epochs": 2, "batch_size": 16, "max_length": 64, "device": "cpu"}  # fmt: skip
+    params = {
+        "base": base, "target": "zh", "methods": ["iw.zh.zero-shot", "iw.zh.supervised"],
+        "variants": ["align", "iwda", "oracle"], "stage2": {"epochs": 1, "critic_hidden": 32, "lr_iw": 0.02},
+        "self_train": {}, "distill": {}, "shift": {"subsets": 4, "size": 20},
+        "levels": {"tv": [0.0, 0.4], "size": None, "seed": 3},
+    }  # fmt: skip
+    outputs = {f"v{i}_{k}": str(tmp_path / f"v{i}.{k}") for i in range(2) for k in ("metrics", "predictions", "features")}  # fmt: skip
+    outputs["analysis"] = str(tmp_path / "analysis.json")
+    doc = run_iwda_cell(params, str(enc), files, evals, outputs)
+    levels = doc["levels"]
+    assert [lv["tv"] for lv in levels] == [0.0, 0.4]
+    smallest = min(np.bincount([SENT.index(r["label"]) for r in sentiment(96, (1, 1, 1), 12)]))
+    for lv in levels:  # the same size at every level, the prior as drawn, no example twice
+        assert lv["size"] == smallest == sum(lv["counts"]) == len(set(lv["ids"]))
+        assert lv["tv_measured"] == pytest.approx(lv["tv"], abs=1.5 / smallest)
+        assert set(lv["scores"]) == {"zero-shot", "supervised", "align", "iwda", "oracle"}
+        assert all(0 <= s["macro_f1"] <= 100 for s in lv["scores"].values())
+        iw = lv["label_shift"]["iwda"]
+        traj = iw["w_trajectory"]
+        assert traj["steps"][0] == 0 and len(iw["w_l1_to_true"]) == len(traj["w"])
+        assert iw["w_l1_to_true"][-1] == pytest.approx(iw["w_l1_final"], abs=1e-3)
+        # the oracle's weights are the level's true weights and stay there
+        assert lv["label_shift"]["oracle"]["w_l1_final"] == pytest.approx(0, abs=1e-3)
+        assert lv["label_shift"]["align"]["w_l1_final"] == pytest.approx(lv["label_shift"]["align"]["w_l1_uniform"], abs=1e-3)  # fmt: skip
+    assert levels[0]["label_shift"]["align"]["w_l1_uniform"] < 0.2 < levels[1]["label_shift"]["align"]["w_l1_uniform"]  # fmt: skip
+    # the pool gets zero-shot and supervised only; the variants live in the analysis document
+    assert set(doc["scores"]) == {"zero-shot", "supervised"}
+    assert {"macro_f1", "accuracy"} <= set(doc["shift_study"]["subsets"][0])
+    # the report: the levels table (gap IWDA − alignment per level) and figure, from the document
+    import pandas as pd
+
+    from xlt.studies.iwda.report import write_outputs
+
+    names = ["iwda", "iwda_shift", "iwda_levels"]
+    out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in names for e in ("csv", "md")}
+    out |= {"figure": str(tmp_path / "shift.png"), "levels_figure": str(tmp_path / "levels.png")}
+    write_outputs([outputs["analysis"]], "sent", out)
+    table = pd.read_csv(out["iwda_levels_csv"])
+    assert list(table["tv"]) == [0.0, 0.4] and list(table["target"]) == ["zh", "zh"]
+    gap = levels[1]["scores"]["iwda"]["macro_f1"] - levels[1]["scores"]["align"]["macro_f1"]
+    assert table["gap_iwda_minus_align"].iloc[1] == pytest.approx(gap, abs=1e-4)
+    assert "IWDA − align" in Path(out["iwda_levels_md"]).read_text()
+    assert Path(out["levels_figure"]).stat().st_size > 5000
+
+
+def test_iwda_cell_writes_every_variant_and_the_weights_distance_to_the_truth(enc, tmp_path):
+    from xlt.io import read_json
+    from xlt.studies.iwda.cell import run_iwda_cell
+
+    files = {"source": _write(tmp_path / "s.jsonl", sentiment(64, (0.6, 0.2, 0.2), 21)),
+             "target": _write(tmp_path / "t.jsonl", sentiment(64, (0.2, 0.2, 0.6), 22))}  # fmt: skip
+    files["unlabelled"] = files["target"]
+    evals = {"en/dev": _write(tmp_path / "d.jsonl", sentiment(20, (1, 1, 1), 23)),
+             "zh/dev": _write(tmp_path / "zd.jsonl", sentiment(20, (0.2, 0.2, 0.6), 24)),
+             "zh/test": _write(tmp_path / "zt.jsonl", sentiment(30, (0.2, 0.2, 0.6), 25))}  # fmt: skip
+    base = {"task": "sent", "kind": "classification", "labels": list(SENT), "source": "en", "seed": 1,
+            "lr": 1e-2, "epochs": 1, "batch_size": 16, "max_length": 64, "device": "cpu"}  # fmt: skip
+    variants = ["align", "iwda", "oracle", "st", "iwda-st", "iwda-kd"]
+    methods = [f"iw.zh.{v}" for v in ("zero-shot", "supervised", *variants)]
+    params = {"base": base, "target": "zh", "methods": methods, "variants": variants,
+              "stage2": {"epochs": 1, "critic_hidden": 16, "lr_iw": 0.05}, "self_train": {"iterations": 1, "fraction": 0.1},
+              "distill": {"freeze_layers": 1, "epochs": 1}, "shift": {"subsets": 3, "size": 20}}  # fmt: skip
+    outputs = {f"v{i}_{k}": str(tmp_path / f"v{i}.{k}") for i in range(len(methods)) for k in ("metrics", "predictions", "features")}  # fmt: skip
+    outputs["analysis"] = str(tmp_path / "analysis.json")
+    doc = run_iwda_cell(params, str(enc), files, evals, outputs)
+    assert set(doc["feature_shift"]) == {"zero-shot", "supervised", *variants}
+    assert [read_json(outputs[f"v{i}_metrics"])["method"] for i in range(len(methods))] == methods
+    true_w = np.array(doc["true_weights"])  # p_T / p_S of the training splits' labels
+    assert true_w[2] > 2 and true_w[0] < 0.5
+    iw = doc["label_shift"]["iwda"]
+    assert iw["w_l1_init"] == pytest.approx(np.abs(np.array(iw["w_init"]) - true_w).sum(), abs=1e-3)
+    assert len(iw["w_l1_to_true"]) == len(iw["w_trajectory"]["steps"]) == 5  # 4 steps + w(0)
+    assert doc["label_shift"]["oracle"]["w_l1_final"] == pytest.approx(0, abs=1e-3)
+
+
+def test_data_checks_stop_a_cell_before_it_trains(enc, tmp_path, monkeypatch):
+    import xlt.studies.iwda.cell as cell
+    from xlt.config import ConfigError
+
+    monkeypatch.setattr(cell, "finetune", lambda *a, **k: pytest.fail("trained before checking"))
+    files = {"source": _write(tmp_path / "s.jsonl", sentiment(40, (1, 1, 1), 1)),
+             "target": _write(tmp_path / "t.jsonl", sentiment(40, (1, 1, 1), 2))}  # fmt: skip
+    files["unlabelled"] = files["target"]
+    evals = {"en/dev": _write(tmp_path / "d.jsonl", sentiment(10, (1, 1, 1), 3)),
+             "zh/dev": _write(tmp_path / "zd.jsonl", sentiment(10, (1, 1, 1), 4)),
+             "zh/test": _write(tmp_path / "zt.jsonl", sentiment(15, (1, 1, 1), 5))}  # fmt: skip
+    base = {"task": "sent", "kind": "classification", "labels": list(SENT), "source": "en", "seed": 1,
+            "lr": 1e-2, "epochs": 1, "batch_size": 16, "max_length": 64, "device": "cpu"}  # fmt: skip
+    params = {"base": base, "target": "zh", "methods": [], "variants": ["iwda", "iwda-kd"], "stage2": {},
+              "self_train": {}, "distill": {"freeze_layers": 5}, "shift": {"size": 20}}  # fmt: skip
+
+    def refused(edit, *parts):
+        p = copy.deepcopy(params)
+        edit(p)
+        with pytest.raises(ConfigError) as err:
+            cell.run_iwda_cell(p, str(enc), files, evals, {})
+        assert all(part in str(err.value) for part in parts), str(err.value)
+
+    # the tiny encoder has one layer (issue 27.4: it was recorded as 5 frozen layers)
+    refused(lambda p: None, "iwda.distill.freeze_layers: 5", "has 1 layers")
+    # 100,000 re-sampled units from 25 (it used to draw them with replacement)
+    refused(lambda p: p.update(variants=["iwda"], shift={"size": 100_000}), "iwda.shift.size: 100000", "25 units", "at most 25")  # fmt: skip
+    # a level subsample larger than the rarest class allows without replacement
+    refused(lambda p: p.update(variants=["iwda"], levels={"tv": [0.2], "size": 40, "seed": 0}), "iwda.levels.size: 40", "use at most")  # fmt: skip
+    # a level out of the source prior's reach (TV from a uniform 3-class prior is at most 2/3)
+    refused(lambda p: p.update(variants=["iwda"], levels={"tv": [0.9], "size": None, "seed": 0}), "iwda.levels.tv: 0.9", "out of reach")  # fmt: skip

@@ -359,7 +359,13 @@ def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, wa
     source and 10k target predictions over ``k`` classes."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    from xlt.studies.iwda.iwda import IWDA, IWDAConfig, LabelShift, label_shift
+    from xlt.studies.iwda.iwda import (
+        IWDA,
+        IWDAConfig,
+        LabelShift,
+        label_shift,
+        weights_positive_control,
+    )
 
     from .train.loop import LoopConfig, train
 
@@ -385,10 +391,13 @@ def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, wa
     pred = np.where(rng.random(10_000) < 0.8, gold, rng.integers(0, k, 10_000))
     t0 = time.perf_counter()
     label_shift("iwda", pred, gold, tgt, k)
+    iw_s = round(time.perf_counter() - t0, 4)
+    control = {f"tv{tv}": weights_positive_control(tv) for tv in (0.3, 0.0)}
     return {
         **res,
+        "weights_control": control,
         "ratio": round(res["iwda_step_s"] / res["zero_shot_step_s"], 2),
-        "iw_estimation_s": round(time.perf_counter() - t0, 4),
+        "iw_estimation_s": iw_s,
         "iw_classes": k,
         "steps": steps,
         "batch": f"{batch_size} x {seq_len} per domain",
@@ -400,6 +409,10 @@ def print_iwda_step(r: dict) -> None:
     print(f"(f) IWDA step vs zero-shot step, {r['model']}, batch {r['batch']}, fp32 CPU:")
     print(f"    zero-shot {r['zero_shot_step_s'] * 1000:.1f} ms, IWDA {r['iwda_step_s'] * 1000:.1f} ms per step; ratio {r['ratio']:.2f}x")  # fmt: skip
     print(f"    importance-weight estimation from 10k target predictions ({r['iw_classes']} classes): {r['iw_estimation_s'] * 1000:.1f} ms")  # fmt: skip
+    c, n = r["weights_control"]["tv0.3"], r["weights_control"]["tv0.0"]
+    print(f"    weights positive control (fixed classifier, {c['classes']} classes, App. C: lr_iw {c['lr_iw']}, lambda_iw {c['lambda_iw']}, rho {c['lambda_iw_init']}, batch {c['batch_size']}/domain):")  # fmt: skip
+    print(f"      label shift TV {c['tv']}: l1 to the true w {c['true']}: {c['l1_init']:.3f} at w(0) -> {c['l1_final']:.3f} after {c['steps']} steps; within {c['tolerance']} from step {c['first_step_within']}   (target <= {c['tolerance']} by step 1000)")  # fmt: skip
+    print(f"      no shift: max |w - 1| over {n['steps']} steps {n['max_abs_w_minus_1']:.3f}   (target <= 0.1)")  # fmt: skip
 
 
 def _e5_records(n: int, seed: int = 1) -> list[dict]:

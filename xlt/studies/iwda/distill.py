@@ -11,10 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
+from xlt.studies.iwda.checks import (
+    Rule,
+    at_least_one,
+    check,
+    is_int,
+    non_negative,
+    optional,
+    positive,
+)
 from xlt.studies.iwda.iwda import unlabelled
 from xlt.tasks import IGNORE, build_model
 from xlt.train.loop import Batch, LossFn
@@ -22,16 +32,24 @@ from xlt.train.loop import Batch, LossFn
 
 @dataclass(frozen=True)
 class DistillConfig:
+    """``iwda.distill`` (App. C.2: T = 3, source loss weight 0.1, bottom 3 layers frozen)."""
+
     temperature: float = 3.0
     source_weight: float = 0.1
     freeze_layers: int = 3  # bottom encoder layers (and the embeddings) kept frozen
+    lr: float | None = None  # the student's learning rate (None: the study's)
+    epochs: int | None = None  # the student's epochs (None: the study's stage-1 epochs)
+
+    RULES: ClassVar[dict[str, Rule]] = {
+        "temperature": (positive, "a temperature > 0"),
+        "source_weight": (non_negative, "a weight >= 0"),
+        "freeze_layers": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+        "lr": (optional(positive), "a learning rate > 0 (or leave it out: iwda.lr)"),
+        "epochs": (optional(at_least_one), "an integer >= 1 (or leave it out: iwda.epochs)"),
+    }
 
     def __post_init__(self) -> None:
-        if not self.temperature > 0 or not self.source_weight >= 0 or self.freeze_layers < 0:
-            raise ValueError(
-                f"distill: need temperature > 0, source_weight >= 0, freeze_layers >= 0 "
-                f"(got {self.temperature}, {self.source_weight}, {self.freeze_layers})"
-            )
+        check("iwda.distill", self, self.RULES)
 
 
 def kd_loss(
@@ -69,10 +87,14 @@ def kd_objective(teacher: torch.nn.Module, cfg: DistillConfig, token_level: bool
 
 
 def freeze_bottom(model: torch.nn.Module, n_layers: int) -> None:
+    """Freeze the embeddings and the bottom ``n_layers`` encoder layers (none when 0); more layers
+    than the encoder has is an error naming ``iwda.distill.freeze_layers``."""
     base = model.base_model
     layers = getattr(getattr(base, "encoder", None), "layer", None)
     if layers is None or not hasattr(base, "embeddings"):
-        raise ValueError(f"distill.freeze_layers: {type(model).__name__} has no embeddings/encoder.layer to freeze; set freeze_layers: 0")  # fmt: skip
+        raise ValueError(f"iwda.distill.freeze_layers: {type(model).__name__} has no embeddings/encoder.layer to freeze; set freeze_layers: 0")  # fmt: skip
+    if n_layers > len(layers):
+        raise ValueError(f"iwda.distill.freeze_layers: {n_layers}, but the encoder has {len(layers)} layers; use at most {len(layers)}")  # fmt: skip
     for module in [base.embeddings, *list(layers)[:n_layers]] if n_layers else []:
         module.requires_grad_(False)
 

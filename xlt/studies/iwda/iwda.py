@@ -5,13 +5,18 @@ Setting: labelled source data and *unlabelled* target task data. Two stages, bot
 source loss plus λ·W₁ between importance-weighted source features and target features, where W₁ is
 estimated by a critic trained inside the :class:`IWDA` hook.
 
-- **Importance weights** w_j ≈ p_T(y=j)/p_S(y=j) under label shift (black-box shift estimation):
-  from the stage-1 model's *hard* source confusion matrix C_S[i, j] = P_S(ŷ=i, y=j) and hard
-  predicted target distribution p̂_T(ŷ=i), the QP  min_w ‖p̂_T − C_S w‖² + ξ‖w − w₀‖²  subject to
-  w ≥ 0 and wᵀp_S = 1 (:func:`solve_weights`); the solution is shrunk towards uniform,
-  w ← (1−ρ)w + ρ·1, and then follows projected-gradient steps (decaying learning rate) on moving
-  averages of the same statistics, one per training step. ``variant="oracle"`` uses the true target
-  prior instead, ``variant="align"`` w ≡ 1 (alignment without importance weights).
+- **Importance weights** w_j ≈ p_T(y=j)/p_S(y=j) under label shift (black-box shift estimation),
+  as App. C.1: from the stage-1 model's *hard* source confusion matrix C_S[i, j] = P_S(ŷ=i, y=j)
+  and hard predicted target distribution p̂_T(ŷ=i), the QP  min_w ‖p̂_T − C_S w‖²  subject to w ≥ 0
+  and wᵀp_S = 1 (:func:`solve_weights`) gives w₀, shrunk to w(0) = (1−ρ)w₀ + ρ·1 (ρ =
+  ``lambda_iw_init``). In stage 2, w = w(0) + δ: at every training step the statistics follow the
+  batch's hard predictions (moving averages, ``stats_momentum``), and δ takes one **AdamW** step on
+  ‖C_S w − p̂_T‖² (learning rate ``lr_iw``, decaying linearly to 0; weight decay ``lambda_iw`` on δ
+  is the ξ‖w − w(0)‖² pull) and is projected so that w ≥ 0, wᵀp_S = 1
+  (:class:`ImportanceWeights`). Adam's normalised step is what lets w follow the statistics: C_S's
+  entries are ~1/k², so a plain gradient step on the same loss barely moves w.
+  ``variant="oracle"`` uses the true target prior instead, ``variant="align"`` w ≡ 1 (alignment
+  without importance weights); neither updates w.
 - **Critic** (CDAN-conditioned Wasserstein-1): input = feature ⊗ predicted class distribution
   (flattened; the distribution is detached, as in CDAN), one hidden ReLU layer; W₁ ≈
   mean_S[w_y f] − mean_T[f]; zero-centred gradient penalty μ·E‖∇f(ẑ)‖² on random interpolates ẑ
@@ -28,18 +33,29 @@ estimated by a critic trained inside the :class:`IWDA` hook.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from xlt.studies.iwda.checks import (
+    Rule,
+    at_least_one,
+    check,
+    is_number,
+    non_negative,
+    optional,
+    positive,
+    unit,
+)
 from xlt.tasks import IGNORE, Features, bucket_batches, collate, encode
-from xlt.train.loop import Batch, Hook, LoopState, cycle, move, resolve_device
+from xlt.train.loop import Batch, Hook, LoopState, autocast, cycle, move, resolve_device
 
 log = logging.getLogger("xlt.iwda")
 
@@ -48,7 +64,7 @@ VARIANTS = ("align", "iwda", "oracle")
 
 @dataclass(frozen=True)
 class IWDAConfig:
-    """Stage-2 settings (defaults: the paper's, Appendix C.2)."""
+    """Stage-2 settings (``iwda.stage2``; defaults: the paper's, Appendix C)."""
 
     variant: str = "iwda"  # align (w ≡ 1) | iwda (estimated w) | oracle (true target prior)
     epochs: int = 4  # stage 2, in source epochs (token tasks: scaled by target/source length)
@@ -60,34 +76,32 @@ class IWDAConfig:
     critic_lr: float = 5e-4
     critic_weight_decay: float = 0.01
     critic_steps: int = 1  # critic updates per training step
-    lr_iw: float = 5e-4  # projected-gradient learning rate of w (decays linearly to 0)
-    lambda_iw: float = 2.0  # ξ, pull of w towards its initial estimate
-    iw_shrink: float = 0.25  # ρ: w₀ ← (1−ρ) w_QP + ρ·1
+    lr_iw: float = 5e-4  # AdamW learning rate of δ = w − w(0) (decays linearly to 0)
+    lambda_iw: float = 2.0  # ξ: AdamW weight decay of δ, the pull of w towards w(0)
+    lambda_iw_init: float = 0.25  # ρ: w(0) = (1−ρ) w_QP + ρ·1
     stats_momentum: float = 0.99  # moving average of the batch confusion/target statistics
     target_batch_size: int | None = None  # None: the source batch size (paper: 8 per domain)
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "variant": (lambda v: v in VARIANTS, f"one of {list(VARIANTS)}"),
+        "epochs": (at_least_one, "an integer >= 1"),
+        "lr": (optional(positive), "a learning rate > 0 (or leave it out: stage 1's)"),
+        "lambda_da": (non_negative, "a number >= 0"),
+        "da_warmup": (unit, "a fraction in [0, 1]"),
+        "lambda_gp": (non_negative, "a number >= 0"),
+        "critic_hidden": (at_least_one, "an integer >= 1"),
+        "critic_lr": (positive, "a learning rate > 0"),
+        "critic_weight_decay": (non_negative, "a weight decay >= 0"),
+        "critic_steps": (at_least_one, "an integer >= 1"),
+        "lr_iw": (non_negative, "a learning rate >= 0 (0 keeps w at w(0))"),
+        "lambda_iw": (non_negative, "a weight decay >= 0"),
+        "lambda_iw_init": (unit, "a fraction in [0, 1]"),
+        "stats_momentum": (lambda v: is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+        "target_batch_size": (optional(at_least_one), "an integer >= 1 (or leave it out: the source batch size)"),
+    }  # fmt: skip
+
     def __post_init__(self) -> None:
-        bad = {
-            "variant": self.variant not in VARIANTS,
-            "epochs": self.epochs < 1,
-            "lambda_da": not self.lambda_da >= 0,
-            "da_warmup": not 0 <= self.da_warmup <= 1,
-            "lambda_gp": not self.lambda_gp >= 0,
-            "critic_hidden": self.critic_hidden < 1,
-            "critic_lr": not self.critic_lr > 0,
-            "critic_steps": self.critic_steps < 1,
-            "lr_iw": not self.lr_iw >= 0,
-            "lambda_iw": not self.lambda_iw >= 0,
-            "iw_shrink": not 0 <= self.iw_shrink <= 1,
-            "stats_momentum": not 0 <= self.stats_momentum < 1,
-        }
-        for key, wrong in bad.items():
-            if wrong:
-                raise ValueError(
-                    f"iwda.{key}: invalid value {getattr(self, key)!r}; use variant in {VARIANTS}, "
-                    "epochs/critic_hidden/critic_steps >= 1, lambda_da/lambda_gp/lambda_iw/lr_iw >= 0, "
-                    "critic_lr > 0, da_warmup and iw_shrink in [0, 1], stats_momentum in [0, 1)"
-                )
+        check("iwda.stage2", self, self.RULES)
 
 
 # ---------------------------------------------------------------- importance-weight estimation
@@ -242,6 +256,15 @@ def gradient_penalty(
 # ------------------------------------------------------------------------- data and features
 
 
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(encoder_dir: str):
+    """The encoder's tokenizer, loaded once per process (a job loads it for every variant, level
+    and analysis; multilingual-e5-small's takes seconds)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(encoder_dir)
+
+
 def read_unlabelled(path: str | Path, token_level: bool) -> list[dict]:
     """The input text of a target split, labels dropped as each line is read (whatever they hold);
     a record without its text stops with the file and line."""
@@ -312,10 +335,14 @@ class FeatureTap:
 
 @torch.no_grad()
 def hard_predictions(
-    model, feats: Features, pad_id: int, token_level: bool, batch_size: int, device
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    model, feats: Features, pad_id: int, token_level: bool, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Per aligned unit (sequence, or word's first sub-word): predicted id, label id (IGNORE where
-    the records had none) and the feature vector."""
+    the records had none) and the feature vector, the forward in ``precision`` (the one the model
+    trained in: finetune.precision)."""
+    if len(feats) == 0:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, 0), np.float32)
     was_training = model.training
     model.eval()
     tap = FeatureTap(model, token_level)
@@ -324,7 +351,8 @@ def hard_predictions(
         for idx in bucket_batches(feats.lengths, batch_size):
             batch = aligned_batch(feats, idx, pad_id, token_level)
             labels, mask = batch.pop("labels"), batch.pop("align_mask", None)
-            logits = model(**move(batch, device)).logits.float().cpu()
+            with autocast(device, precision):
+                logits = model(**move(batch, device)).logits.float().cpu()
             z = tap.z.float().cpu()
             if token_level:
                 logits, labels, z = logits[mask], labels[mask], z[mask]
@@ -342,7 +370,121 @@ def token_step_scale(source: Features, target: Features) -> float:
     return float(np.mean(target.n_words) / max(1e-9, np.mean(source.n_words)))
 
 
+# ------------------------------------------------------------------ the weights during stage 2
+
+
+class ImportanceWeights:
+    """w = w(0) + δ during stage 2, updated at every step as App. C.1 (the paper's fixes 1–3).
+
+    Each :meth:`update` folds one batch's hard statistics into moving averages of the source
+    confusion matrix C_S and the target prediction distribution p̂_T (momentum
+    ``cfg.stats_momentum``), then takes one AdamW step on δ for ‖C_S w − p̂_T‖² (learning rate
+    ``cfg.lr_iw`` decaying linearly to 0 over ``total`` steps; weight decay ``cfg.lambda_iw``
+    pulls δ to 0, i.e. w to w(0)) and projects w onto {w ≥ 0, wᵀp_S = 1}. Weights that do not
+    update (``shift.updates`` false: alignment, oracle) stay at w(0).
+    """
+
+    def __init__(self, shift: LabelShift, cfg: IWDAConfig, total: int, device=None):
+        f32 = {"dtype": torch.float32, "device": device}
+        self.cfg, self.total, self.updates, self.steps = cfg, max(1, total), shift.updates, 0
+        self.w0 = torch.as_tensor(shift.w_init, **f32)
+        self.p_s = torch.as_tensor(shift.p_source, **f32)
+        self.C = torch.as_tensor(shift.confusion, **f32).clone()
+        self.mu = torch.as_tensor(shift.target_pred, **f32).clone()
+        self.delta = torch.zeros_like(self.w0, requires_grad=True)
+        self.opt = torch.optim.AdamW([self.delta], lr=cfg.lr_iw, weight_decay=cfg.lambda_iw)
+
+    @property
+    def w(self) -> torch.Tensor:
+        return (self.w0 + self.delta).detach()
+
+    def loss(self) -> torch.Tensor:
+        return (self.C @ (self.w0 + self.delta) - self.mu).pow(2).sum()
+
+    def update(self, src_pred: torch.Tensor, src_gold: torch.Tensor, tgt_pred: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        """One step from hard predicted/gold class ids of a source batch and hard predicted ids of
+        a target batch; returns the new w."""
+        if not self.updates:
+            return self.w
+        k, m, dev = len(self.w0), self.cfg.stats_momentum, self.C.device
+        c_batch = torch.zeros(k, k, device=dev)
+        c_batch.index_put_((src_pred.to(dev), src_gold.to(dev)), torch.ones(len(src_gold), device=dev), accumulate=True)  # fmt: skip
+        mu_batch = torch.bincount(tgt_pred.to(dev), minlength=k)[:k].float()
+        self.C.mul_(m).add_(c_batch / max(1, len(src_gold)), alpha=1 - m)
+        self.mu.mul_(m).add_(mu_batch / max(1, len(tgt_pred)), alpha=1 - m)
+        for group in self.opt.param_groups:
+            group["lr"] = self.cfg.lr_iw * max(0.0, 1 - self.steps / self.total)
+        with torch.enable_grad():
+            self.opt.zero_grad(set_to_none=True)
+            self.loss().backward()
+            self.opt.step()
+        with torch.no_grad():
+            self.delta.copy_(project(self.w0 + self.delta, self.p_s) - self.w0)
+        self.steps += 1
+        return self.w
+
+
+def weights_positive_control(
+    tv: float, steps: int = 2000, *, k: int = 3, batch_size: int = 16, n_init: int = 2000,
+    noise: float = 0.6, seed: int = 0, cfg: IWDAConfig | None = None, tolerance: float = 0.1,
+) -> dict[str, Any]:  # fmt: skip
+    """The weight estimator alone, on fixed features and a fixed classifier (a positive control).
+
+    Features: 2-D Gaussians (sd ``noise``) around ``k`` class means on the unit circle; the
+    classifier: nearest mean (linear, fixed). Source prior uniform, target prior shifted towards
+    class 0 by total variation ``tv`` (true weights known). As in stage 2: statistics of
+    ``n_init`` source and target draws give w(0) (QP, shrunk by ``cfg.lambda_iw_init``), then
+    ``steps`` :meth:`ImportanceWeights.update` calls on fresh batches of ``batch_size`` per
+    domain. Returns the true weights, w(0), the final w and their ℓ1 distances (the distance every
+    100 steps, and the first of those steps within ``tolerance``), with App. C's hyper-parameters
+    unless ``cfg``."""
+    from .prior_shift import shifted_prior
+
+    cfg = cfg or IWDAConfig()
+    rng = np.random.default_rng(seed)
+    angle = 2 * np.pi * np.arange(k) / k
+    means = np.stack([np.cos(angle), np.sin(angle)], 1)
+    p_s = np.full(k, 1 / k)
+    p_t = shifted_prior(p_s, tv, np.eye(k)[0])
+    true = oracle_weights(p_s, p_t)
+
+    def draw(prior: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.choice(k, n, p=prior)
+        z = means[y] + rng.normal(0, noise, (n, 2))
+        return (z @ means.T).argmax(1), y
+
+    sp, sy = draw(p_s, n_init)
+    tp, _ = draw(p_t, n_init)
+    shift = label_shift("iwda", sp, sy, tp, k, cfg.lambda_iw_init)
+    iw = ImportanceWeights(shift, cfg, steps)
+    l1 = lambda w: float(np.abs(np.asarray(w, float) - true).sum())  # noqa: E731
+    trace, worst = [(0, l1(iw.w))], float(np.abs(iw.w.numpy() - 1).max())
+    for step in range(1, steps + 1):
+        (a, b), (c, _) = draw(p_s, batch_size), draw(p_t, batch_size)
+        w = iw.update(torch.as_tensor(a), torch.as_tensor(b), torch.as_tensor(c))
+        worst = max(worst, float((w - 1).abs().max()))
+        if step % 100 == 0 or step == steps:
+            trace.append((step, l1(w)))
+    r = lambda xs: [round(float(x), 4) for x in xs]  # noqa: E731
+    return {
+        "tv": tv, "steps": steps, "batch_size": batch_size, "classes": k,
+        "classifier_accuracy": round(float(np.mean(sp == sy)), 4),
+        "true": r(true), "p_source": r(shift.p_source), "w_qp": r(shift.w_qp), "w_init": r(shift.w_init), "w_final": r(iw.w),
+        "l1_init": round(l1(shift.w_init), 4), "l1_final": round(l1(iw.w), 4),
+        "max_abs_w_minus_1": round(worst, 4), "l1_every_100": [(s, round(v, 4)) for s, v in trace],
+        "tolerance": tolerance, "first_step_within": next((s for s, v in trace if v <= tolerance), None),
+        "lr_iw": cfg.lr_iw, "lambda_iw": cfg.lambda_iw, "lambda_iw_init": cfg.lambda_iw_init,
+        "stats_momentum": cfg.stats_momentum,
+    }  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------- the hook
+
+
+def trajectory_stride(total: int, log_every: int) -> int:
+    """Steps between recorded weights: every step for runs up to 200 steps, else every log step
+    (every log step is recorded either way)."""
+    return 1 if total <= 200 else log_every
 
 
 class IWDA(Hook):
@@ -359,23 +501,27 @@ class IWDA(Hook):
     ):
         self.target_factory, self.cfg, self.token_level = target, cfg, token_level
         self.steps, self.seed = steps, seed
-        self.w_init = torch.as_tensor(shift.w_init, dtype=torch.float32)
         self.shift = shift
         self.critic: Critic | None = None
-        self.history: dict[str, list[float]] = {"w1": [], "gp": [], "lambda": []}
+        self.history: dict[str, list] = {"w1": [], "gp": [], "lambda": [], "w_steps": [], "w": []}  # fmt: skip
 
     def on_train_start(self, state: LoopState) -> None:
         dev = state.device
         self.total = min(self.steps or state.total_steps, state.total_steps)
         self.tap = FeatureTap(state.model, self.token_level)
         self.target = cycle(self.target_factory, "iwda: the unlabelled target set")
-        f32 = {"dtype": torch.float32, "device": dev}
-        self.w0 = self.w_init.to(dev)
-        self.w = self.w0.clone()
-        self.p_s = torch.as_tensor(self.shift.p_source, **f32)
-        self.C = torch.as_tensor(self.shift.confusion, **f32)
-        self.mu = torch.as_tensor(self.shift.target_pred, **f32)
+        self.weights = ImportanceWeights(self.shift, self.cfg, self.total, dev)
+        self.stride = trajectory_stride(self.total, state.cfg.log_every)
+        self._record_w(0)
         self.gen = torch.Generator(device=dev).manual_seed(self.seed)
+
+    @property
+    def w(self) -> torch.Tensor:
+        return self.weights.w
+
+    def _record_w(self, step: int) -> None:
+        self.history["w_steps"].append(step)
+        self.history["w"].append([round(float(x), 5) for x in self.w.cpu()])
 
     def _critic(self, dim: int, device) -> Critic:
         if self.critic is None:
@@ -417,25 +563,15 @@ class IWDA(Hook):
             w1 = wasserstein(critic, hs, ht, ws)
         warm = max(1, int(cfg.da_warmup * self.total))
         lam = cfg.lambda_da * min(1.0, (state.step + 1) / warm)
-        if self.shift.updates:
-            self._update_weights(ls.detach(), ys, lt.detach(), state.step)
-        if state.step % state.cfg.log_every == 0 or state.step + 1 >= self.total:
+        self.weights.update(ls.detach().argmax(-1), ys, lt.detach().argmax(-1))
+        last = state.step + 1 >= self.total
+        if (state.step + 1) % self.stride == 0 or last:
+            self._record_w(state.step + 1)
+        if state.step % state.cfg.log_every == 0 or last:
             self.history["w1"].append(float(w1.detach()))
             self.history["gp"].append(float(gp.detach()))
             self.history["lambda"].append(lam)
         return loss + lam * w1
-
-    @torch.no_grad()
-    def _update_weights(self, ls, ys, lt, step: int) -> None:
-        k, m = len(self.w), self.cfg.stats_momentum
-        c_batch = torch.zeros(k, k, device=self.C.device)
-        c_batch.index_put_((ls.argmax(-1), ys), torch.ones(len(ys), device=self.C.device), accumulate=True)  # fmt: skip
-        mu_batch = torch.bincount(lt.argmax(-1), minlength=k)[:k].float()
-        self.C.mul_(m).add_(c_batch / len(ys), alpha=1 - m)
-        self.mu.mul_(m).add_(mu_batch / len(lt), alpha=1 - m)
-        grad = 2 * self.C.T @ (self.C @ self.w - self.mu) + 2 * self.cfg.lambda_iw * (self.w - self.w0)  # fmt: skip
-        lr = self.cfg.lr_iw * max(0.0, 1 - step / max(1, self.total))
-        self.w = project(self.w - lr * grad, self.p_s)
 
     def on_step_end(self, state: LoopState) -> None:
         if state.step >= self.total:
@@ -455,6 +591,7 @@ class IWDA(Hook):
             "w_final": r(self.w.cpu()),
             "p_source": r(self.shift.p_source),
             "target_pred": r(self.shift.target_pred),
+            "w_trajectory": {"steps": list(self.history["w_steps"]), "w": list(self.history["w"])},
             "w1": r(self.history["w1"]),
             "gp": r(self.history["gp"]),
         }
@@ -481,15 +618,16 @@ def run_iwda(
     *,
     model=None,
     target_prior: Sequence[float] | None = None,
+    stats: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> IWDARun:
     """Stage 1 (zero-shot fine-tuning with ``cfg``, skipped when ``model`` is given) then stage 2.
 
     ``target``: the target language's task records; only their text is kept (:func:`unlabelled`)
     before anything else happens. ``target_prior`` (the oracle variant only): the true class prior.
-    A given stage-1 ``model`` is trained further in place.
+    A given stage-1 ``model`` is trained further in place. ``stats``: the given model's
+    :func:`stage1_statistics` on ``source`` and ``target`` when already computed (variants from
+    one stage-1 model share them).
     """
-    from transformers import AutoTokenizer
-
     from xlt.finetune import finetune
 
     spec, token = cfg.spec, cfg.spec.token_level
@@ -498,28 +636,54 @@ def run_iwda(
     if model is None:
         stage1 = finetune(cfg, encoder_dir, source, {})
         model = stage1.model
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     src, tgt = encode(spec, tok, source, cfg.max_length), encode(spec, tok, target, cfg.max_length)
     if len(tgt) == 0:
         raise ValueError("iwda: no unlabelled target examples; give the target an unlabelled split")
     device = resolve_device(cfg.device)
     model.to(device)
-    bs = cfg.eval_batch_size
-    sp, sg, _ = hard_predictions(model, src, tok.pad_token_id, token, bs, device)
-    tp, _, _ = hard_predictions(model, tgt, tok.pad_token_id, token, bs, device)
-    keep = sg != IGNORE
-    shift = label_shift(icfg.variant, sp[keep], sg[keep], tp, len(spec.labels), icfg.iw_shrink, target_prior)  # fmt: skip
+    if stats is None:
+        stats = hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
+    sp, sg, tp = stats
+    shift = label_shift(icfg.variant, sp, sg, tp, len(spec.labels), icfg.lambda_iw_init, target_prior)  # fmt: skip
     per_epoch = len(bucket_batches(src.lengths, cfg.batch_size))
     scale = token_step_scale(src, tgt) if token else 1.0
     steps = max(1, round(per_epoch * icfg.epochs * scale))
-    cfg2 = replace(cfg, epochs=math.ceil(steps / per_epoch), lr=icfg.lr or cfg.lr)
-    tbs = icfg.target_batch_size or cfg.batch_size
+    cfg2 = replace(cfg, epochs=math.ceil(steps / per_epoch), lr=cfg.lr if icfg.lr is None else icfg.lr)  # fmt: skip
+    tbs = cfg.batch_size if icfg.target_batch_size is None else icfg.target_batch_size
     hook = IWDA(target_batches(tgt, tbs, tok.pad_token_id, token, cfg.seed), icfg, shift, token, steps, cfg.seed)  # fmt: skip
     result = finetune(cfg2, encoder_dir, source, evals, hooks=[hook], model=model)
     info = hook.summary() | {"step_scale": round(scale, 4)}
     result.info["iwda"] = info
     log.info("iwda (%s): %d steps, w %s -> %s", icfg.variant, steps, info["w_init"], info["w_final"])  # fmt: skip
     return IWDARun(result, stage1, shift, info)
+
+
+def hard_statistics(
+    model, src: Features, tgt: Features, pad_id: int, token_level: bool, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """What label-shift estimation reads of a model: hard predicted and gold ids of the labelled
+    source units, hard predicted ids of the (unlabelled) target units."""
+    sp, sg, _ = hard_predictions(model, src, pad_id, token_level, batch_size, device, precision)
+    tp, _, _ = hard_predictions(model, tgt, pad_id, token_level, batch_size, device, precision)
+    keep = sg != IGNORE
+    return sp[keep], sg[keep], tp
+
+
+def stage1_statistics(
+    cfg, encoder_dir: str | Path, model, source: Sequence[Mapping], target: Sequence[Mapping]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`hard_statistics` of a fine-tuned ``model`` on ``source`` and the text of ``target``
+    (either may be empty: its arrays are then empty)."""
+    spec, token = cfg.spec, cfg.spec.token_level
+    tok = load_tokenizer(str(encoder_dir))
+    empty = Features([], [], [], [], [], kind=spec.kind)
+    src = encode(spec, tok, source, cfg.max_length) if source else empty
+    tgt = encode(spec, tok, unlabelled(target, token), cfg.max_length) if target else empty
+    device = resolve_device(cfg.device)
+    model.to(device)
+    return hard_statistics(model, src, tgt, tok.pad_token_id, token, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
 
 
 def unit_features(
@@ -529,6 +693,6 @@ def unit_features(
     feats = encode(spec, tokenizer, records, cfg.max_length)
     device = resolve_device(cfg.device)
     model.to(device)
-    pred, gold, z = hard_predictions(model, feats, tokenizer.pad_token_id, spec.token_level, cfg.eval_batch_size, device)  # fmt: skip
+    pred, gold, z = hard_predictions(model, feats, tokenizer.pad_token_id, spec.token_level, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
     keep = gold != IGNORE
     return pred[keep], gold[keep], z[keep]

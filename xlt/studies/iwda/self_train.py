@@ -13,36 +13,46 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from xlt.studies.iwda.iwda import aligned_batch, unlabelled
+from xlt.studies.iwda.checks import Rule, at_least_one, check, optional, positive
+from xlt.studies.iwda.iwda import aligned_batch, load_tokenizer, unlabelled
 from xlt.tasks import Features, TaskSpec, bucket_batches, encode
-from xlt.train.loop import move, resolve_device
+from xlt.train.loop import autocast, move, resolve_device
 
 log = logging.getLogger("xlt.self_train")
 
 
 @dataclass(frozen=True)
 class SelfTrainConfig:
+    """``iwda.self_train`` (App. C.2)."""
+
     iterations: int = 3
     fraction: float = 0.02  # of all unlabelled target examples, added per iteration
     epochs: int = 1  # passes over source + pseudo-labelled data per iteration
     lr: float | None = None  # None: the fine-tuning config's learning rate
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "iterations": (at_least_one, "an integer >= 1"),
+        "fraction": (lambda v: positive(v) and v <= 1, "a fraction in (0, 1]"),
+        "epochs": (at_least_one, "an integer >= 1"),
+        "lr": (optional(positive), "a learning rate > 0 (or leave it out: iwda.lr)"),
+    }
+
     def __post_init__(self) -> None:
-        if self.iterations < 1 or self.epochs < 1:
-            raise ValueError(f"self_train: iterations and epochs must be >= 1 (got {self.iterations}, {self.epochs})")  # fmt: skip
-        if not 0 < self.fraction <= 1:
-            raise ValueError(f"self_train.fraction must be in (0, 1], got {self.fraction}")
+        check("iwda.self_train", self, self.RULES)
 
 
 @torch.no_grad()
 def pseudo_labels(
-    model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device
-) -> tuple[list, np.ndarray]:
-    """Predicted label(s) per example and its confidence (mean max-probability over its units)."""
+    model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device,
+    precision: str = "fp32",
+) -> tuple[list, np.ndarray]:  # fmt: skip
+    """Predicted label(s) per example and its confidence (mean max-probability over its units),
+    the forward in ``precision`` (the model's training precision)."""
     was_training = model.training
     model.eval()
     labels: list = [None] * len(feats)
@@ -52,7 +62,8 @@ def pseudo_labels(
             batch = aligned_batch(feats, idx, pad_id, spec.token_level)
             batch.pop("labels")
             mask = batch.pop("align_mask", None)
-            probs = model(**move(batch, device)).logits.float().softmax(-1).cpu()
+            with autocast(device, precision):
+                probs = model(**move(batch, device)).logits.float().softmax(-1).cpu()
             best, ids = probs.max(-1)
             for row, i in enumerate(idx):
                 if spec.token_level:
@@ -88,18 +99,16 @@ def run_self_training(
 ):
     """Self-train ``model`` (a fine-tuned task model) on ``target``'s text; returns the last
     iteration's CandidateResult (scored on ``evals``)."""
-    from transformers import AutoTokenizer
-
     from xlt.finetune import finetune
 
     spec = cfg.spec
     target = unlabelled(target, spec.token_level)
-    tok = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tok = load_tokenizer(str(encoder_dir))
     feats = encode(spec, tok, target, cfg.max_length)
     if len(feats) == 0:
         raise ValueError("self_train: no unlabelled target examples")
     device = resolve_device(cfg.device)
-    step_cfg = replace(cfg, epochs=scfg.epochs, lr=scfg.lr or cfg.lr)
+    step_cfg = replace(cfg, epochs=scfg.epochs, lr=cfg.lr if scfg.lr is None else scfg.lr)
     n = max(1, round(scfg.fraction * len(feats)))
     taken = np.zeros(len(feats), dtype=bool)
     pseudo: list[dict] = []
@@ -107,7 +116,7 @@ def run_self_training(
     result = None
     for it in range(scfg.iterations):
         model.to(device)
-        labels, conf = pseudo_labels(model, spec, feats, tok.pad_token_id, cfg.eval_batch_size, device)  # fmt: skip
+        labels, conf = pseudo_labels(model, spec, feats, tok.pad_token_id, cfg.eval_batch_size, device, cfg.precision_info()["used"])  # fmt: skip
         chosen = select_confident(conf, taken, n)
         taken[chosen] = True
         key = "tags" if spec.token_level else "label"

@@ -15,9 +15,16 @@ Per task and target, one job (rules/iwda.smk) trains, for each seed in turn, fro
   from the IWDA model on source + target text).
 
 Only the text of the target's ``unlabelled`` split reaches the methods (its labels are stripped on
-read). A candidate's method name encodes its setting, e.g. ``iw.de.iwda``; candidates live in
+read; the split may not be ``test``, which every model is scored on). A candidate's method name
+encodes its setting, e.g. ``iw.de.iwda``; candidates live in
 ``results/candidates/{task}/{method}/{hp}/seed{seed}/`` like every other method's, so they land in
 the task's pool.
+
+With ``levels`` (the paper's prior-shift protocol, §4.2), each job also subsamples the unlabelled
+split to controlled class priors, one per level of total variation from the source prior, and
+trains every variant per level; those models are scored in the analysis document (on the target's
+test split reweighted to the level's prior) and the ``iwda_levels`` table and figure, not in the
+pool, whose IWDA candidates are then zero-shot and supervised only.
 """
 
 from __future__ import annotations
@@ -50,9 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "self_train": {},
     "distill": {},
     "shift": {},
+    "levels": None,
     "job_per_seed": False,
 }
 SHIFT_DEFAULTS = {"subsets": 50, "size": 100, "concentration": 1.0}
+LEVEL_KINDS = ("classification",)  # levels subsample examples: one label per example
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,13 @@ class IWDASettings(SeedJobs):
     distill: Mapping[str, Any] = field(default_factory=dict)  # DistillConfig (+ lr, epochs)
     shift: Mapping[str, Any] = field(default_factory=lambda: dict(SHIFT_DEFAULTS))
     job_per_seed: bool = False  # SeedJobs: one job per seed instead of one for all seeds
+    levels: Mapping[str, Any] | None = None  # {tv: [...], size: int | None, seed: int}
 
     def methods(self, target: str) -> list[str]:
-        """Candidate method names of one target, in training order."""
-        return [f"{PREFIX}.{target}.{v}" for v in (*ALWAYS, *self.variants)]
+        """Candidate method names of one target, in training order (with ``levels``: zero-shot
+        and supervised only, the models every level shares)."""
+        variants = () if self.levels else self.variants
+        return [f"{PREFIX}.{target}.{v}" for v in (*ALWAYS, *variants)]
 
     def targets(self, task: str) -> tuple[str, ...]:
         if task not in self.tasks:
@@ -152,17 +164,21 @@ class IWDASettings(SeedJobs):
             "self_train": dict(self.self_train),
             "distill": dict(self.distill),
             "shift": dict(self.shift),
+            "levels": dict(self.levels) if self.levels else None,
         }
 
     def table_names(self) -> list[str]:
-        return ["iwda", "iwda_shift"]
+        return ["iwda", "iwda_shift", *(["iwda_levels"] if self.levels else [])]
+
+    def figure_names(self) -> list[str]:
+        return ["iwda_shift", *(["iwda_levels"] if self.levels else [])]
 
     def outputs(self, plan: Plan) -> list[str]:
         """Tables and figures of every task of the study (for rule all)."""
         out = []
         for task in self.tasks:
             out += [f"results/tables/{n}_{task}.{ext}" for n in self.table_names() for ext in ("csv", "md", "html")]  # fmt: skip
-            out.append(f"results/figures/iwda_shift_{task}.png")
+            out += [f"results/figures/{n}_{task}.png" for n in self.figure_names()]
         return out
 
 
@@ -182,6 +198,11 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
             "{sentiment: {targets: [de, zh]}}"
         )
     split = str(cfg["unlabelled"])
+    if split == "test":
+        raise ConfigError(
+            "iwda.unlabelled: 'test' would adapt every model to the text it is then scored on; "
+            "use train (the paper's) or another split that no score is computed on"
+        )
     tasks: dict[str, tuple[str, ...]] = {}
     for name, spec in cfg["tasks"].items():
         targets = study_targets(plan, "iwda", name, spec)
@@ -208,25 +229,30 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
     seeds = tuple(int(s) for s in cfg["seeds"] or ())
     if not seeds:
         raise ConfigError("iwda.seeds: empty; give at least one seed (3 for mean ± sd)")
-    for key in ("lr",):
-        if not float(cfg[key]) > 0:
-            raise ConfigError(f"iwda.{key}: {cfg[key]!r}; use a learning rate > 0")
+    if not (isinstance(cfg["lr"], int | float) and cfg["lr"] > 0):
+        raise ConfigError(f"iwda.lr: {cfg['lr']!r}; use a learning rate > 0")
     stage2 = dict(cfg["stage2"] or {})
-    try:
-        IWDAConfig(**stage2)
-    except ValueError as e:
-        raise ConfigError(str(e).replace("iwda.", "iwda.stage2.", 1)) from None
-    except TypeError as e:
-        raise ConfigError(f"iwda.stage2: {e}; keys are those of xlt.studies.iwda.iwda.IWDAConfig") from None  # fmt: skip
-    for key, klass, extra in (("self_train", SelfTrainConfig, ()), ("distill", DistillConfig, ("lr", "epochs"))):  # fmt: skip
-        sub = {k: v for k, v in (cfg[key] or {}).items() if k not in extra}
+    if "variant" in stage2:
+        raise ConfigError(f"iwda.stage2.variant: {stage2['variant']!r} would be ignored (every job runs the variants of iwda.variants); remove it and list the variants there")  # fmt: skip
+    subs = {}
+    for key, klass in (("stage2", IWDAConfig), ("self_train", SelfTrainConfig), ("distill", DistillConfig)):  # fmt: skip
+        subs[key] = dict(cfg[key] or {})
         try:
-            klass(**sub)
-        except (ValueError, TypeError) as e:
-            raise ConfigError(f"iwda.{key}: {e}") from None
+            klass(**subs[key])
+        except ValueError as e:  # the message names iwda.<key>.<field>
+            raise ConfigError(str(e)) from None
+        except TypeError as e:  # an unknown field
+            raise ConfigError(f"iwda.{key}: {e}; keys are the fields of {klass.__module__}.{klass.__name__}") from None  # fmt: skip
+    freeze = DistillConfig(**subs["distill"]).freeze_layers
+    if "iwda-kd" in variants:
+        for name in tasks:
+            layers = plan.encoder_depth(plan.tasks[name].encoder)  # None: checked by the job
+            if layers is not None and freeze > layers:
+                raise ConfigError(f"iwda.distill.freeze_layers: {freeze}, but task {name!r}'s encoder {plan.tasks[name].encoder!r} has {layers} layers; use at most {layers}")  # fmt: skip
     shift = {**SHIFT_DEFAULTS, **(cfg["shift"] or {})}
     if int(shift["subsets"]) < 3 or int(shift["size"]) < 10 or not float(shift["concentration"]) > 0:  # fmt: skip
         raise ConfigError(f"iwda.shift: {shift}; need subsets >= 3 (for a fitted line), size >= 10, concentration > 0")  # fmt: skip
+    levels = _levels(plan, cfg.get("levels"), tasks)
     return IWDASettings(
         tasks=tasks,
         unlabelled=split,
@@ -235,12 +261,29 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
         lr=float(cfg["lr"]),
         epochs=int(cfg["epochs"]),
         batch_size=int(cfg["batch_size"]),
-        stage2=stage2,
-        self_train=dict(cfg["self_train"] or {}),
-        distill=dict(cfg["distill"] or {}),
+        stage2=subs["stage2"],
+        self_train=subs["self_train"],
+        distill=subs["distill"],
         job_per_seed=bool(cfg["job_per_seed"]),  # a boolean (schema)
         shift=shift,
+        levels=levels,
     )
+
+
+def _levels(plan: Plan, section: Mapping[str, Any] | None, tasks: Mapping[str, Any]) -> dict[str, Any] | None:  # fmt: skip
+    """``iwda.levels`` checked against the tasks (what needs the data, the size against the
+    split's class counts and whether the source prior lets the levels exist, is checked when a job
+    starts, before it trains)."""
+    if not section:
+        return None
+    tv = [float(v) for v in section.get("tv") or ()]
+    if not tv or any(not 0 <= v < 1 for v in tv) or len(set(tv)) != len(tv):
+        raise ConfigError(f"iwda.levels.tv: {section.get('tv')!r}; list distinct total variations in [0, 1), e.g. [0, 0.2, 0.4]")  # fmt: skip
+    for name in tasks:
+        if plan.tasks[name].kind not in LEVEL_KINDS:
+            raise ConfigError(f"iwda.levels: task {name!r} is {plan.tasks[name].kind!r}; controlled priors subsample whole examples, so levels need {list(LEVEL_KINDS)} tasks (drop levels or the task)")  # fmt: skip
+    size = section.get("size")
+    return {"tv": sorted(tv), "size": None if size is None else int(size), "seed": int(section.get("seed", 0))}  # fmt: skip
 
 
 # what rules/iwda.smk uses without an ``iwda`` section
