@@ -84,15 +84,24 @@ def test_real_encoder_configs_plan_their_studies():
     assert cfg["datasets"]["ud-interp"]["sources"]["de"]["train"]["file"].endswith("ud/de/dev.conllu")  # fmt: skip
     cfg, p = plan("real-e5-metaxl.yaml")
     mx = p["metaxl"]
-    assert mx.tasks == {"ner_wikiann": ("de", "es", "nl", "ru")} and mx.n == 100
-    # per target: target-only, JT, MetaXL and MetaXL (joint) with 500 English sentences, RTN
-    # after layer 12
-    assert sorted(c.method for c in mx.candidates(p.plan, "ner_wikiann") if ".de." in c.method) == [
-        "mx.de.jt.en500",
-        "mx.de.metaxl-joint.en500.L12",
-        "mx.de.metaxl.en500.L12",
+    assert (
+        mx.tasks == {"ner_wikiann": ("de", "es"), "sentiment_umsab": ("de", "es")} and mx.n == 100
+    )
+    assert mx.seeds == (1, 2, 3) and mx.patience == 2 and mx.meta_lrs == (3e-5, 1e-6, 1e-7)
+    # per target: target-only, the paper's JT and MetaXL (joint) at each β of the paper's grid,
+    # 160 English sentences, RTN after layer 12
+    assert sorted(
+        c.method
+        for c in mx.candidates(p.plan, "sentiment_umsab")
+        if ".de." in c.method and c.seed == 1
+    ) == [  # fmt: skip
+        "mx.de.jt.en160",
+        "mx.de.metaxl-joint.en160.L12.b1e-06",
+        "mx.de.metaxl-joint.en160.L12.b1e-07",
+        "mx.de.metaxl-joint.en160.L12.b3e-05",
         "mx.de.target-only",
     ]
+    assert cfg["datasets"]["umsab"]["splits"] == {"dev": {"from": "val"}}
 
 
 def test_defaults_are_filled_in_nested_sections():
