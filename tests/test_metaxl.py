@@ -444,3 +444,48 @@ def test_metaxl_returns_representations_of_the_selected_model(encoders):
         32,
     )
     assert hausdorff(vecs["source"], vecs["target"]) > 0
+
+
+# --------------------------------------------------------------------------------------------
+# the tables
+
+
+def test_tables_choose_beta_on_dev_per_task_and_pair_with_jt():
+    """The meta learning rate is chosen once per task on mean target *dev* (not test, not per
+    run); the delta table pairs each method with JT by (target, seed) and its p-value is
+    scipy's paired t-test."""
+    import pandas as pd
+    from scipy import stats
+
+    from xlt.studies.metaxl import report
+
+    study = {"targets": ["de", "es"], "source": "en", "source_size": 160, "layers": [12],
+             "methods": ["target-only", "jt", "metaxl-joint"], "meta_lrs": [3e-5, 1e-6],
+             "related": {}, "seeds": [1, 2, 3]}  # fmt: skip
+    rows = []
+    jt = {("de", 1): 50, ("de", 2): 52, ("de", 3): 47, ("es", 1): 60, ("es", 2): 58, ("es", 3): 61}
+    for (t, s), v in jt.items():
+        base = {"target": t, "seed": s, "source": "en", "size": 160, "phi_change": math.nan, "phi0_norm": math.nan}  # fmt: skip
+        rows.append(
+            {**base, "method": "jt", "layers": "", "meta_lr": math.nan, "test": v, "dev": v}
+        )
+        rows.append({**base, "method": "target-only", "source": "", "size": 0, "layers": "", "meta_lr": math.nan, "test": 10, "dev": 10})  # fmt: skip
+        # β = 3e-5: better on test, worse on dev; β = 1e-6: the dev choice
+        for lr, dtest, ddev, phi in ((3e-5, 5, -1, 0.02), (1e-6, 1 + s, 2, 0.001)):
+            rows.append({**base, "method": "metaxl-joint", "layers": "12", "meta_lr": lr, "test": v + dtest, "dev": v + ddev, "phi_change": phi, "phi0_norm": 8.0})  # fmt: skip
+    df = pd.DataFrame(rows)
+    assert report.chosen_meta_lrs(df, study) == {"metaxl-joint": 1e-6}
+    main = report.main_table(df, study)
+    assert list(main["method"]) == ["target only", "JT", "MetaXL (joint)", "MetaXL (joint)"]
+    assert list(main["β"]) == ["–", "–", "3e-05", "1e-06 (chosen)"]
+    delta = report.delta_table(df, study)
+    chosen = delta[delta["β"] == "1e-06 (chosen)"].iloc[0]
+    assert chosen["pairs"] == 6 and chosen["wins"] == 6 and chosen["losses"] == 0
+    assert chosen["de"] == pytest.approx(3.0) and chosen["avg"] == pytest.approx(3.0)
+    assert chosen["avg_sd"] == pytest.approx(1.0)  # per-seed means 2, 3, 4
+    d = [1 + s for (t, s) in jt]
+    assert chosen["p"] == pytest.approx(stats.ttest_rel([v + x for v, x in zip(jt.values(), d, strict=True)], list(jt.values())).pvalue)  # fmt: skip
+    assert chosen["phi_change"] == pytest.approx(0.001)
+    assert delta.iloc[0]["method"] == "target only" and delta.iloc[0]["de"] == pytest.approx(10 - np.mean([50, 52, 47]))  # fmt: skip
+    # the main-setting Hausdorff and size tables read the chosen β only
+    assert len(report.selected(df, study)) == len(df) - 6
