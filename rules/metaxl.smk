@@ -16,6 +16,23 @@ METAXL_RESULTS = {
 }
 
 
+# The prepared training files hold enough examples for metaxl.n and the source sizes (a real
+# dataset's size is known only once read): checked once per task, right after data preparation,
+# before any training job of the task starts; a shortfall names the key and the largest value.
+rule metaxl_sizes:
+    input:
+        lambda wc: [need["file"] for need in MX.size_needs(PLAN, wc.task)],
+    output:
+        MX.size_check_file("{task}"),
+    priority: 50
+    params:
+        needs=lambda wc: MX.size_needs(PLAN, wc.task),
+    run:
+        from xlt.studies.metaxl.settings import check_prepared_sizes
+
+        check_prepared_sizes(params.needs, output[0])
+
+
 # One job per (task, few-shot target) trains every setting of that cell for every seed in turn
 # (target-only, JT and MetaXL at each source size and RTN placement; a few seconds each on the tiny
 # encoder, so one process saves the start-up of many; metaxl.job_per_seed: one job per seed); a
@@ -24,6 +41,7 @@ METAXL_RESULTS = {
 rule metaxl:
     input:
         unpack(lambda wc: MX.job_train_files(PLAN, wc.task, wc.target, False)),
+        sizes=MX.size_check_file("{task}"),
         encoder=encoder_dir,
         evals=lambda wc: list(eval_files(wc).values()),
     output:
@@ -52,6 +70,7 @@ rule metaxl:
 use rule metaxl as metaxl_related with:
     input:
         unpack(lambda wc: MX.job_train_files(PLAN, wc.task, wc.target, True)),
+        sizes=MX.size_check_file("{task}"),
         encoder=encoder_dir,
         evals=lambda wc: list(eval_files(wc).values()),
     output:

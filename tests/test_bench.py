@@ -52,4 +52,4 @@ def test_iwda_step_is_timed_against_a_zero_shot_step(capsys):
 def test_metaxl_step_is_timed_against_a_jt_step(capsys):
     res = main(["--metaxl-step", "--quick", "--threads", "1"])["metaxl_step"]
     assert res["jt_step_s"] > 0 and res["metaxl_step_s"] > 0 and res["ratio"] > 0
-    assert "(e) MetaXL step vs JT step" in capsys.readouterr().out
+    assert "(e) MetaXL (joint) step vs JT step (both paired)" in capsys.readouterr().out

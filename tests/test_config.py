@@ -84,15 +84,24 @@ def test_real_encoder_configs_plan_their_studies():
     assert cfg["datasets"]["ud-interp"]["sources"]["de"]["train"]["file"].endswith("ud/de/dev.conllu")  # fmt: skip
     cfg, p = plan("real-e5-metaxl.yaml")
     mx = p["metaxl"]
-    assert mx.tasks == {"ner_wikiann": ("de", "es", "nl", "ru")} and mx.n == 100
-    # per target: target-only, JT, MetaXL and MetaXL (joint) with 500 English sentences, RTN
-    # after layer 12
-    assert sorted(c.method for c in mx.candidates(p.plan, "ner_wikiann") if ".de." in c.method) == [
-        "mx.de.jt.en500",
-        "mx.de.metaxl-joint.en500.L12",
-        "mx.de.metaxl.en500.L12",
+    assert (
+        mx.tasks == {"ner_wikiann": ("de", "es"), "sentiment_umsab": ("de", "es")} and mx.n == 100
+    )
+    assert mx.seeds == (1, 2, 3) and mx.patience == 2 and mx.meta_lrs == (3e-5, 1e-6, 1e-7)
+    # per target: target-only, the paper's JT and MetaXL (joint) at each β of the paper's grid,
+    # 160 English sentences, RTN after layer 12
+    assert sorted(
+        c.method
+        for c in mx.candidates(p.plan, "sentiment_umsab")
+        if ".de." in c.method and c.seed == 1
+    ) == [  # fmt: skip
+        "mx.de.jt.en160",
+        "mx.de.metaxl-joint.en160.L12.b1e-06",
+        "mx.de.metaxl-joint.en160.L12.b1e-07",
+        "mx.de.metaxl-joint.en160.L12.b3e-05",
         "mx.de.target-only",
     ]
+    assert cfg["datasets"]["umsab"]["splits"] == {"dev": {"from": "val"}}
 
 
 def test_defaults_are_filled_in_nested_sections():
@@ -290,11 +299,14 @@ def test_metaxl_grid_names_every_setting_once():
         "mx.af.target-only",
         "mx.af.jt.en60",
         "mx.af.metaxl.en60.L1",
+        "mx.af.metaxl-joint.en60.L1",
         "mx.af.jt-rtn.en60.L1",
         "mx.af.jt-rtn.en60.L0",
         "mx.af.metaxl.en60.L0",
+        "mx.af.metaxl-joint.en60.L0",
         "mx.af.jt.de60",
         "mx.af.metaxl.de60.L1",
+        "mx.af.metaxl-joint.de60.L1",
     ]
     # one job per (task, target) for every seed with the English source, one with the related
     # source: the rules' output patterns, the job's settings and its training files line up
@@ -302,23 +314,23 @@ def test_metaxl_grid_names_every_setting_once():
     main, rel = (mx.job_params(plan, "sentiment", "af", r) for r in (False, True))
     assert [j["cfg"]["method"] for j in main + rel] == names
     outs = mx.job_outputs(False)
-    assert len(outs) == 4 * 6 and outs["seed1_s5_representations"] == (
+    assert len(outs) == 4 * 8 and outs["seed1_s6_representations"] == (
         "results/candidates/{task}/mx.{target}.metaxl.en60.L0/lr0.003-ep2-bs16/seed1/"
         "representations.npz"
     )
     assert mx.job_outputs(True)["seed1_s0_metrics"].startswith("results/candidates/{task}/mx.{target}.jt.{related}60/")  # fmt: skip
-    assert main[5]["outputs"] == "seed1_s5_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")  # fmt: skip
+    assert main[7]["outputs"] == "seed1_s7_" and rel[1]["train"]["source"].endswith("/de/train.jsonl")  # fmt: skip
     # with three seeds: seed-major, every output key once, each job entry's prefix among them
     three = load(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3])))["metaxl"]
     jobs, outs = three.job_params(plan, "sentiment", "af", False), three.job_outputs(False)
-    assert [(j["cfg"]["seed"], j["outputs"]) for j in jobs[5:7]] == [(1, "seed1_s5_"), (2, "seed2_s0_")]  # fmt: skip
-    assert len(outs) == 3 * 4 * 6 and {k[: -len("metrics")] for k in outs if k.endswith("metrics")} == {j["outputs"] for j in jobs}  # fmt: skip
+    assert [(j["cfg"]["seed"], j["outputs"]) for j in jobs[7:9]] == [(1, "seed1_s7_"), (2, "seed2_s0_")]  # fmt: skip
+    assert len(outs) == 3 * 4 * 8 and {k[: -len("metrics")] for k in outs if k.endswith("metrics")} == {j["outputs"] for j in jobs}  # fmt: skip
     assert (
         three.job_path("logs/metaxl/{task}/{target}", ".log") == "logs/metaxl/{task}/{target}.log"
     )
     # job_per_seed (a cluster): one job per seed, the seed a wildcard of its paths
     per = load(checked(lambda c: c["metaxl"].update(seeds=[1, 2, 3], job_per_seed=True)))["metaxl"]
-    assert per.job_outputs(False)["seed_s5_representations"].endswith("/seed{seed}/representations.npz")  # fmt: skip
+    assert per.job_outputs(False)["seed_s7_representations"].endswith("/seed{seed}/representations.npz")  # fmt: skip
     assert [(j["cfg"]["seed"], j["outputs"]) for j in per.job_params(plan, "sentiment", "af", False, "2")][:2] == [(2, "seed_s0_"), (2, "seed_s1_")]  # fmt: skip
     assert (
         per.job_path("logs/metaxl/{task}/{target}", ".log")
@@ -329,7 +341,7 @@ def test_metaxl_grid_names_every_setting_once():
         "source_de": "results/data/synth-sentiment/de/train.jsonl",
     }
     cands = load(plan.config).candidates("sentiment")
-    assert len([c for c in cands if c.method.startswith("mx.")]) == 8  # one seed
+    assert len([c for c in cands if c.method.startswith("mx.")]) == 11  # one seed
     assert mx.train_files(plan, "sentiment", "mx.af.jt.de60") == {
         "target": "results/data/synth-sentiment/af/train.jsonl",
         "source": "results/data/synth-sentiment/de/train.jsonl",
@@ -337,11 +349,46 @@ def test_metaxl_grid_names_every_setting_once():
     assert "source" not in mx.train_files(plan, "sentiment", "mx.af.target-only")
     params = mx.params(plan, "sentiment", "mx.af.metaxl.en60.L0", 1)
     assert params["metaxl"]["layers"] == [0] and params["seed"] == 1 and params["lr"] == 3e-3
-    assert mx.table_names() == ["metaxl", "metaxl_hausdorff", "metaxl_layers"]
-    # metaxl.joint adds the authors'-code variant to the main English-source cell only
-    joint_plan = Plan(checked(lambda c: c["metaxl"].update(joint=True)))
-    joint = [s.name for s in metaxl_settings(joint_plan).settings(joint_plan, "sentiment")]
-    assert joint == names[:3] + ["mx.af.metaxl-joint.en60.L1"] + names[3:]
+    assert params["metaxl"]["rtn"] == "residual" and params["metaxl"]["meta_lr"] == 1e-3
+    assert mx.table_names() == ["metaxl", "metaxl_delta", "metaxl_hausdorff", "metaxl_layers"]
+    # metaxl.methods picks the main cell's arms; the ablation and the concatenated JT by name
+    arms = Plan(checked(lambda c: c["metaxl"].update(methods=["jt", "jt-concat", "metaxl-joint", "metaxl-frozen"], related={}, placements=[])))  # fmt: skip
+    assert [s.name for s in metaxl_settings(arms).settings(arms, "sentiment")] == [
+        "mx.af.jt.en60",
+        "mx.af.jt-concat.en60",
+        "mx.af.metaxl-joint.en60.L1",
+        "mx.af.metaxl-frozen.en60.L1",
+    ]
+    # a grid of meta learning rates: a meta method once per β (the tables choose on dev)
+    grid = Plan(checked(lambda c: c["metaxl"].update(methods=["jt", "metaxl-joint"], meta_lr=[3e-5, 1e-6], related={}, placements=[])))  # fmt: skip
+    gmx = metaxl_settings(grid)
+    assert [s.name for s in gmx.settings(grid, "sentiment")] == [
+        "mx.af.jt.en60",
+        "mx.af.metaxl-joint.en60.L1.b3e-05",
+        "mx.af.metaxl-joint.en60.L1.b1e-06",
+    ]
+    assert gmx.params(grid, "sentiment", "mx.af.metaxl-joint.en60.L1.b1e-06", 1)["metaxl"]["meta_lr"] == 1e-6  # fmt: skip
+    # the sizes the prepared files must hold: n of the target's, the source size of the sources'
+    assert mx.size_needs(plan, "sentiment") == [
+        {
+            "file": "results/data/synth-sentiment/af/train.jsonl",
+            "need": 20,
+            "key": "metaxl.n",
+            "role": "target",
+        },  # fmt: skip
+        {
+            "file": "results/data/synth-sentiment/de/train.jsonl",
+            "need": 60,
+            "key": "metaxl.source_size",
+            "role": "source",
+        },  # fmt: skip
+        {
+            "file": "results/data/synth-sentiment/en/train.jsonl",
+            "need": 60,
+            "key": "metaxl.source_size",
+            "role": "source",
+        },  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(
@@ -371,6 +418,20 @@ def test_metaxl_grid_names_every_setting_once():
         ),  # fmt: skip
         (lambda m: m.update(lr_meta=1e-3), ("lr_meta",)),
         (lambda m: m.update(job_per_seed=1), ("metaxl.job_per_seed", "1", "boolean")),
+        # a typo in a target key of related: an error naming it, not a silently dropped job
+        (
+            lambda m: m.update(related={"zz": "de"}),
+            ("metaxl.related.zz", "'zz' is not a few-shot target", "['af']"),
+        ),  # fmt: skip
+        (lambda m: m.update(rtn="adapter"), ("metaxl.rtn", "adapter")),
+        (lambda m: m.update(methods=["jt", "maml"]), ("metaxl.methods", "maml")),
+        (lambda m: m.update(meta_lr=[3e-5, 0]), ("metaxl.meta_lr", "0")),
+        (lambda m: m.update(patience=0), ("metaxl.patience", "0")),
+        # r < d: the test encoder is 32 wide
+        (
+            lambda m: m.update(bottleneck=32),
+            ("metaxl.bottleneck", "32 is not below the encoder's width 32", "e.g. 16"),
+        ),  # fmt: skip
     ],
 )
 def test_bad_metaxl_settings_stop_before_any_job(edit, parts):
@@ -521,3 +582,48 @@ def test_iwda_grid_paths_and_params():
     assert "threads" not in p["base"] and "keep_weights" not in p["base"]
     with pytest.raises(ConfigError, match="not an IWDA target"):
         iw.job_params(plan, "sentiment", "de")
+
+
+def test_metaxl_sizes_are_checked_against_each_languages_own_dataset():
+    """A source from another dataset (source_dataset) with a declared cap below the source size
+    stops the plan, naming metaxl.source_size (not metaxl.n) and the source's dataset."""
+
+    def edit(c):
+        c["datasets"]["tweets"] = {
+            "task_type": "classification",
+            "format": "umsab",
+            "labels": ["negative", "neutral", "positive"],
+            "languages": {"en": ["train", "dev", "test"]},
+            "source": {"file": "../shared/data/umsab/{lang}/{split}_text.txt"},
+            "cap": {"train": 40},
+        }
+        c["tasks"]["sentiment"]["source_dataset"] = "tweets"
+
+    fails(edit, "metaxl.source_size: 60 source examples", "'en' (tweets", "at most 40")
+
+
+def test_prepared_training_files_too_small_name_the_key(tmp_path):
+    """The metaxl_sizes job (after data preparation, before any MetaXL training job): a prepared
+    file with fewer examples than asked for is a one-line error naming the right key."""
+    from xlt.studies.metaxl.settings import check_prepared_sizes
+
+    def jsonl(name: str, n: int) -> str:
+        path = tmp_path / name
+        path.write_text("".join(f'{{"id": "{i}"}}\n' for i in range(n)))
+        return str(path)
+
+    tgt, src = jsonl("de.jsonl", 80), jsonl("en.jsonl", 300)
+    needs = [
+        {"file": tgt, "need": 80, "key": "metaxl.n", "role": "target"},
+        {"file": src, "need": 500, "key": "metaxl.source_size", "role": "source"},
+    ]
+    with pytest.raises(ConfigError) as err:
+        check_prepared_sizes(needs)
+    msg = str(err.value)
+    assert msg.startswith("metaxl.source_size: 500 source examples") and "metaxl.n" not in msg
+    assert "en.jsonl has 300; lower metaxl.source_size to at most 300" in msg and "\n" not in msg
+    needs[1]["need"] = 300
+    with pytest.raises(ConfigError, match=r"^metaxl.n: 81 target examples .* has 80"):
+        check_prepared_sizes([{**needs[0], "need": 81}])
+    out = tmp_path / "sizes.json"
+    assert check_prepared_sizes(needs, out) == {tgt: 80, src: 300} and out.exists()

@@ -3,7 +3,6 @@ differences), the few-shot setting, the grid entry point, and the shift analyses
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 
@@ -14,7 +13,9 @@ import torch
 from xlt.analysis.shift import hausdorff, pca_2d, representations
 from xlt.finetune import FinetuneConfig
 from xlt.studies.metaxl.metaxl import (
+    METHODS,
     RTN,
+    RTN_METHODS,
     MetaXLConfig,
     RTNSet,
     draw_few_shot,
@@ -58,14 +59,32 @@ def randomise(rtns: RTNSet, seed: int = 1, scale: float = 0.3) -> None:
 # RTN and its placement
 
 
-def test_rtn_starts_as_the_identity_and_has_the_paper_form():
-    h = torch.randn(2, 5, HIDDEN)
+def test_rtn_forms_residual_paper_and_authors():
+    h = torch.randn(2, 5, HIDDEN, requires_grad=True)
     rtn = RTN(HIDDEN, 4)
-    assert torch.equal(rtn(h), h)  # residual form, W2 = 0, b2 = 0
-    plain = RTN(HIDDEN, 4, residual=False)
-    expected = plain.up(torch.relu(plain.down(h)))  # W2^T ReLU(W1^T h + b1) + b2
+    assert torch.equal(rtn(h), h)  # residual form: W2 = 0, b2 = 0, the identity at the start
+    plain = RTN(HIDDEN, 4, form="paper")
+    expected = plain.up(torch.relu(plain.down(h)))  # W2^T ReLU(W1^T h + b1) + b2, random init
     assert torch.allclose(plain(h), expected) and plain.up.weight.abs().sum() > 0
     assert plain.down.weight.shape == (4, HIDDEN) and plain.up.weight.shape == (HIDDEN, 4)
+    authors = RTN(HIDDEN, 4, form="authors")
+    assert torch.allclose(authors(h), h + authors.up(torch.relu(authors.down(h))))
+    # the authors' code adds g_φ(h.detach()): θ's gradient sees only the skip path
+    (gh,) = torch.autograd.grad(authors(h).sum(), h)
+    assert torch.equal(gh, torch.ones_like(h))
+    (gp,) = torch.autograd.grad(plain(h).sum(), h)
+    assert not torch.allclose(gp, torch.ones_like(h))
+
+
+def test_bottleneck_must_be_below_the_width():
+    with pytest.raises(ValueError, match=r"metaxl.bottleneck: 16 is not below the encoder's width 16.*e\.g\. 8"):  # fmt: skip
+        RTN(HIDDEN, HIDDEN)
+    model = tiny_bert_tagger()
+    rtns = RTNSet(model, (1,))  # default r = d/2
+    assert rtns.rtns["1"].down.out_features == HIDDEN // 2
+    rtns.remove()
+    with pytest.raises(ValueError, match="not below the encoder's width"):
+        RTNSet(model, (1,), bottleneck=HIDDEN + 1)
 
 
 def test_rtn_only_for_source_training_batches_never_at_evaluation():
@@ -84,14 +103,7 @@ def test_rtn_only_for_source_training_batches_never_at_evaluation():
     model.eval()  # evaluation
     assert torch.equal(model(**b).logits, plain)
     model.train()
-    # mixed batches (JT w/ RTN): only the rows that are source examples are transformed
-    keys = {np.asarray(b["input_ids"][1], dtype=np.int64).tobytes()}
     rtns.remove()
-    rows = RTNSet(model, (1,), bottleneck=4, source_keys=keys)
-    randomise(rows)
-    out = model(**b).logits
-    assert torch.equal(out[[0, 2]], plain[[0, 2]]) and not torch.allclose(out[1], plain[1])
-    rows.remove()
     assert torch.equal(model(**b).logits, plain)
 
 
@@ -136,8 +148,11 @@ def test_few_shot_draw_is_seeded_and_checks_n():
     a, b = draw_few_shot(recs, 4, seed=3), draw_few_shot(recs, 4, seed=3)
     assert a == b and len({r["id"] for r in a}) == 4
     assert draw_few_shot(recs, 4, seed=4) != a
-    with pytest.raises(ValueError, match=r"n=11 .* has only 10"):
+    with pytest.raises(ValueError, match=r"metaxl.n: 11 examples .* has only 10; lower metaxl.n"):
         draw_few_shot(recs, 11, seed=0, where="data/ner/xx/train.jsonl")
+    # a source subset names its own key
+    with pytest.raises(ValueError, match=r"^metaxl.source_size: 11 .*lower metaxl.source_size"):
+        draw_few_shot(recs, 11, seed=0, where="en/train.jsonl", key="metaxl.source_size")
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +262,7 @@ def test_metaxl_trains_phi_and_theta_on_bert_tagger_and_xlmr_classifier(encoders
     source, pool = make(FILL_S, 120, 1), make(FILL_T, 80, 2)
     target = draw_few_shot(pool, 16, seed=0)
     dev, test = make(FILL_T, 40, 3), make(FILL_T, 60, 4)
-    mcfg = MetaXLConfig(layers=(0, -1), bottleneck=8, meta_lr=1e-2)
+    mcfg = MetaXLConfig(layers=(0, -1), bottleneck=8, meta_lr=1e-3)
     res = train_metaxl(_cfg(kind, labels), encoders[encoder], "metaxl", source, target, dev, {"tt": {"dev": dev, "test": test}}, mcfg)  # fmt: skip
     info = res.info
     assert info["metaxl"]["meta_steps"] == info["steps"] > 0 and info["few_shot_target"] == 16
@@ -267,22 +282,72 @@ def test_baselines_of_the_grid_run_through_the_same_entry_point(encoders):
     source, target = tag_records(FILL_S, 60, 1), tag_records(FILL_T, 12, 2)
     dev = tag_records(FILL_T, 20, 3)
     cfg = _cfg("ner", ("O", "B-PER"), pooling="first")
-    mcfg = MetaXLConfig(layers=(1,), bottleneck=4, meta_lr=1e-3, joint_target=True)
-    steps = {}
-    for method in ("target-only", "jt", "jt-rtn", "metaxl"):
-        res = train_metaxl(cfg, encoders["bert"], method, source, target, dev, {"tt": {"dev": dev}}, mcfg)  # fmt: skip
-        steps[method] = res.info["steps"]
-        assert res.info["source_examples"] == (0 if method == "target-only" else 60)
-        assert ("metaxl" in res.info) == (method in ("jt-rtn", "metaxl"))
-    assert steps["target-only"] == 3 * 2 and steps["jt"] == steps["jt-rtn"] == 3 * 9
-    assert steps["metaxl"] == 3 * 8
-    # metaxl-joint: the authors' released code (θ also trains on target batches), by name alone
-    plain = dataclasses.replace(mcfg, joint_target=False)
-    res = train_metaxl(cfg, encoders["bert"], "metaxl-joint", source, target, dev, {"tt": {"dev": dev}}, plain)  # fmt: skip
-    assert res.info["metaxl"]["config"]["joint_target"] and res.info["steps"] == 3 * 8
-    assert res.info["source_examples"] == 60
+    mcfg = MetaXLConfig(layers=(1,), bottleneck=4, meta_lr=1e-3)
+    res = {}
+    for method in METHODS:
+        res[method] = train_metaxl(cfg, encoders["bert"], method, source, target, dev, {"tt": {"dev": dev}}, mcfg)  # fmt: skip
+        info = res[method].info
+        assert info["source_examples"] == (0 if method == "target-only" else 60)
+        assert ("metaxl" in info) == (method in RTN_METHODS)
+    steps = {m: r.info["steps"] for m, r in res.items()}
+    # an epoch is a pass over the source (60 examples, batch 8: 8 steps) except for target-only
+    # (12: 2 steps) and the concatenation (72: 9 steps)
+    assert steps["target-only"] == 3 * 2 and steps["jt-concat"] == 3 * 9
+    assert all(steps[m] == 3 * 8 for m in ("jt", "jt-rtn", "metaxl", "metaxl-joint", "metaxl-frozen"))  # fmt: skip
+    # the paper's JT pairs every source batch with a target batch; Algorithm 1 trains θ on none
+    for m in METHODS:
+        paired = res[m].info["schedule"]["target_batches_in_theta_loss"]
+        assert paired == (3 * 8 if m in ("jt", "jt-rtn", "metaxl-joint", "metaxl-frozen") else None)
+    phi = {m: res[m].info["metaxl"] for m in RTN_METHODS}
+    assert phi["metaxl-joint"]["meta_steps"] == phi["metaxl"]["meta_steps"] == 3 * 8
+    assert phi["metaxl-frozen"]["meta_steps"] == 0 and phi["metaxl-frozen"]["phi_change"] == 0.0
+    assert phi["jt-rtn"]["phi_change"] > 0 and phi["metaxl-joint"]["phi_change"] > 0
+    # ‖φ − φ₀‖_F per layer, in every record of an RTN method
+    assert set(phi["metaxl-joint"]["phi_change_per_layer"]) == {"1"}
+    assert phi["metaxl-joint"]["phi_change_per_layer"]["1"] == pytest.approx(phi["metaxl-joint"]["phi_change"], abs=1e-6)  # fmt: skip
+    assert phi["metaxl-joint"]["bottleneck"] == 4 and phi["metaxl-joint"]["rtn"] == "residual"
+    assert res["jt"].info["select_by_dev"]["selection"].startswith("best epoch on target dev")
     with pytest.raises(ValueError, match="method must be one of"):
         train_metaxl(cfg, encoders["bert"], "maml", source, target, dev, {}, mcfg)
+
+
+def _ablation_runs(encoders, meta_lr: float = 1e-3, rtn: str = "residual", methods=("jt", "metaxl-frozen")):  # fmt: skip
+    """JT and its MetaXL counterpart on the tiny BERT tagger with dropout on (the meta step must
+    not move the dropout masks of θ's batches)."""
+    source, target = tag_records(FILL_S, 48, 1), tag_records(FILL_T, 12, 2)
+    dev, test = tag_records(FILL_T, 20, 3), tag_records(FILL_T, 30, 4)
+    cfg = _cfg("ner", ("O", "B-PER"))
+    mcfg = MetaXLConfig(layers=(1,), bottleneck=4, meta_lr=meta_lr, rtn=rtn)
+    out = {}
+    for m in methods:
+        res = train_metaxl(cfg, encoders["bert"], m, source, target, dev, {"tt": {"dev": dev, "test": test}}, mcfg)  # fmt: skip
+        out[m] = (res.scores, res.loss_curve, res.predictions, res.info)
+    return out
+
+
+def test_ablation_frozen_phi_gives_jt_bit_for_bit(encoders):
+    """MetaXL (joint) with the meta step off runs JT's schedule exactly: same source and target
+    batches in the same order, the same loss, the same dropout masks, and an RTN that is the
+    identity (rtn: residual) — so the two give the same scores and losses, bit for bit, and
+    MetaXL (joint) − JT is the meta-learned transformation's effect alone."""
+    runs = _ablation_runs(encoders)
+    jt, frozen = runs["jt"], runs["metaxl-frozen"]
+    assert frozen[0] == jt[0] and frozen[1] == jt[1] and frozen[2] == jt[2]  # exact, not approx
+    assert frozen[3]["select_by_dev"] == jt[3]["select_by_dev"]
+    assert frozen[3]["metaxl"]["phi_change"] == 0.0
+    assert jt[1][0] != jt[1][-1]  # it trained (dropout on: the test is not vacuous)
+
+
+def test_ablation_meta_step_changes_theta_only_through_phi(encoders):
+    """With a meta step whose φ updates are too small to change any float32 activation
+    (β = 1e-30), MetaXL (joint) still equals JT bit for bit: its meta batches come from a
+    stream of their own and its forward passes use a forked RNG, so θ's data, order and dropout
+    masks are JT's. With the paper's RTN form the frozen arm is *not* JT (a fixed random map)."""
+    runs = _ablation_runs(encoders, meta_lr=1e-30, methods=("jt", "metaxl-joint"))
+    assert runs["metaxl-joint"][0] == runs["jt"][0] and runs["metaxl-joint"][1] == runs["jt"][1]
+    assert runs["metaxl-joint"][3]["metaxl"]["meta_steps"] > 0
+    paper = _ablation_runs(encoders, rtn="paper", methods=("metaxl-frozen",))["metaxl-frozen"]
+    assert paper[1] != runs["jt"][1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,3 +444,48 @@ def test_metaxl_returns_representations_of_the_selected_model(encoders):
         32,
     )
     assert hausdorff(vecs["source"], vecs["target"]) > 0
+
+
+# --------------------------------------------------------------------------------------------
+# the tables
+
+
+def test_tables_choose_beta_on_dev_per_task_and_pair_with_jt():
+    """The meta learning rate is chosen once per task on mean target *dev* (not test, not per
+    run); the delta table pairs each method with JT by (target, seed) and its p-value is
+    scipy's paired t-test."""
+    import pandas as pd
+    from scipy import stats
+
+    from xlt.studies.metaxl import report
+
+    study = {"targets": ["de", "es"], "source": "en", "source_size": 160, "layers": [12],
+             "methods": ["target-only", "jt", "metaxl-joint"], "meta_lrs": [3e-5, 1e-6],
+             "related": {}, "seeds": [1, 2, 3]}  # fmt: skip
+    rows = []
+    jt = {("de", 1): 50, ("de", 2): 52, ("de", 3): 47, ("es", 1): 60, ("es", 2): 58, ("es", 3): 61}
+    for (t, s), v in jt.items():
+        base = {"target": t, "seed": s, "source": "en", "size": 160, "phi_change": math.nan, "phi0_norm": math.nan}  # fmt: skip
+        rows.append(
+            {**base, "method": "jt", "layers": "", "meta_lr": math.nan, "test": v, "dev": v}
+        )
+        rows.append({**base, "method": "target-only", "source": "", "size": 0, "layers": "", "meta_lr": math.nan, "test": 10, "dev": 10})  # fmt: skip
+        # β = 3e-5: better on test, worse on dev; β = 1e-6: the dev choice
+        for lr, dtest, ddev, phi in ((3e-5, 5, -1, 0.02), (1e-6, 1 + s, 2, 0.001)):
+            rows.append({**base, "method": "metaxl-joint", "layers": "12", "meta_lr": lr, "test": v + dtest, "dev": v + ddev, "phi_change": phi, "phi0_norm": 8.0})  # fmt: skip
+    df = pd.DataFrame(rows)
+    assert report.chosen_meta_lrs(df, study) == {"metaxl-joint": 1e-6}
+    main = report.main_table(df, study)
+    assert list(main["method"]) == ["target only", "JT", "MetaXL (joint)", "MetaXL (joint)"]
+    assert list(main["β"]) == ["–", "–", "3e-05", "1e-06 (chosen)"]
+    delta = report.delta_table(df, study)
+    chosen = delta[delta["β"] == "1e-06 (chosen)"].iloc[0]
+    assert chosen["pairs"] == 6 and chosen["wins"] == 6 and chosen["losses"] == 0
+    assert chosen["de"] == pytest.approx(3.0) and chosen["avg"] == pytest.approx(3.0)
+    assert chosen["avg_sd"] == pytest.approx(1.0)  # per-seed means 2, 3, 4
+    d = [1 + s for (t, s) in jt]
+    assert chosen["p"] == pytest.approx(stats.ttest_rel([v + x for v, x in zip(jt.values(), d, strict=True)], list(jt.values())).pvalue)  # fmt: skip
+    assert chosen["phi_change"] == pytest.approx(0.001)
+    assert delta.iloc[0]["method"] == "target only" and delta.iloc[0]["de"] == pytest.approx(10 - np.mean([50, 52, 47]))  # fmt: skip
+    # the main-setting Hausdorff and size tables read the chosen β only
+    assert len(report.selected(df, study)) == len(df) - 6

@@ -62,7 +62,7 @@ def run(tmp_path_factory) -> Path:
 
 def test_all_builds_tables_figures_pools_and_logs(run):
     # zero-shot candidates per task, and all candidates (translate-train, MetaXL and IWDA included)
-    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2 + 8 + 8)}
+    expected = {"ner": (8, 8), "pos": (2, 4), "sentiment": (2, 2 + 11 + 8)}
     for task, (zero_shot, everything) in expected.items():
         langs = ["en", "de", "zh"] + (["af"] if task == "sentiment" else [])
         table = pd.read_csv(run / f"results/tables/zero_shot_{task}.csv")
@@ -427,23 +427,32 @@ def test_interpolation_study_is_part_of_all_and_its_tables_rerun_alone(run):
 
 def test_metaxl_study_lands_in_the_pool_and_its_tables_rerun_alone(run):
     main = pd.read_csv(run / "results/tables/metaxl_sentiment.csv")
-    assert list(main["method"]) == ["target only", "JT", "MetaXL", "JT", "MetaXL"]
-    assert list(main["source"]) == ["–", "en", "en", "related", "related"]
+    arms = ["JT", "MetaXL (Algorithm 1)", "MetaXL (joint)"]
+    assert list(main["method"]) == ["target only", *arms, *arms]
+    assert list(main["source"]) == ["–", "en", "en", "en", "related", "related", "related"]
     assert (main["seeds"] == 1).all() and main["af"].between(0, 100).all()
     assert main["af_sd"].isna().all()  # one seed: no spread (not a spread of 0)
+    # each method minus the paper's JT, paired by (target, seed)
+    delta = pd.read_csv(run / "results/tables/metaxl_delta_sentiment.csv")
+    assert list(delta["method"]) == ["target only", *arms[1:]] and (delta["pairs"] == 1).all()
+    assert delta.loc[1:, "phi_change"].gt(0).all() and delta.loc[:0, "phi_change"].isna().all()
     layers = pd.read_csv(run / "results/tables/metaxl_layers_sentiment.csv")
-    assert list(layers["RTN after layer"].astype(str)) == ["–", "1", "1", "0", "0"]
+    assert list(layers["RTN after layer"].astype(str)) == ["–", "1", "1", "1", "0", "0", "0"]
     haus = pd.read_csv(run / "results/tables/metaxl_hausdorff_sentiment.csv")
-    assert list(haus["target"]) == ["af"] and (haus[["hausdorff_jt", "hausdorff_metaxl"]] > 0).all(axis=None)  # fmt: skip
+    assert list(haus["target"]) == ["af"] and (haus[["hausdorff_jt", "hausdorff_metaxl", "hausdorff_metaxl-joint"]] > 0).all(axis=None)  # fmt: skip
     assert (run / "results/figures/metaxl_pca_sentiment.png").stat().st_size > 5000
     assert not (run / "results/tables/metaxl_source_size_sentiment.csv").exists()  # no sizes asked
+    # the prepared training files were checked before any MetaXL job (metaxl.n, source_size)
+    sizes = json.loads((run / "results/metaxl/sentiment/sizes.json").read_text())
+    assert sizes["counts"]["results/data/synth-sentiment/af/train.jsonl"] >= 20
     # every candidate is in the task's pool, scored on every language (dev + test)
     pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
     mx = pool[pool["method"].str.startswith("mx.")]
-    assert mx["candidate"].nunique() == 8 and set(mx["lang"]) == {"en", "de", "zh", "af"}
+    assert mx["candidate"].nunique() == 11 and set(mx["lang"]) == {"en", "de", "zh", "af"}
     m = json.loads((run / "results/candidates/sentiment/mx.af.metaxl.en60.L1/lr0.003-ep2-bs16/seed1/metrics.json").read_text())  # fmt: skip
     assert m["info"]["few_shot_target"] == 20 and m["info"]["source_examples"] == 60
     assert m["metaxl"]["layers"] == [1] and m["info"]["metaxl"]["phi_change"] > 0
+    assert set(m["info"]["metaxl"]["phi_change_per_layer"]) == {"1"}
     (run / "results/tables/metaxl_sentiment.csv").unlink()
     assert planned_jobs(run, "all") == {"metaxl_tables": 1, "all": 1}
     snakemake(run, "results/tables/metaxl_sentiment.csv", "--cores", "1")

@@ -93,8 +93,10 @@ IWDA = {"zero-shot": ("Zero-shot (IWDA stage 1)", NONE), "st": ("Self-training (
         "iwda-kd": ("IWDA + KD", UNLABELLED), "iwda-st": ("IWDA + ST", UNLABELLED),
         "oracle": ("IWDA (oracle prior)", UNLABELLED),
         "supervised": ("Supervised in-language (upper bound)", FULL)}  # fmt: skip
-FEW_SHOT = {"target-only": "Few-shot: target only", "jt": "Few-shot: JT", "jt-rtn": "Few-shot: JT w/ RTN",
-            "metaxl": "MetaXL", "metaxl-joint": "MetaXL (joint)"}  # fmt: skip
+FEW_SHOT = {"target-only": "Few-shot: target only", "jt": "Few-shot: JT",
+            "jt-concat": "Few-shot: JT (concatenated)", "jt-rtn": "Few-shot: JT w/ RTN",
+            "metaxl": "MetaXL (Algorithm 1)", "metaxl-joint": "MetaXL (joint)",
+            "metaxl-frozen": "MetaXL (joint), φ frozen"}  # fmt: skip
 COLUMNS_END = ["avg", "avg_sd", "targets", "seeds", "paired_with", "delta", "n", "p"]
 
 
@@ -122,7 +124,9 @@ def _few_shot_row(method: str, study: Mapping[str, Any]) -> tuple[str, str]:
             lang = m[1] if m[1] == study["source"] else "related"
             detail.append(f"{lang} {m[2]}")
     if kind in RTN_METHODS and len(rest) > 1:
-        detail.append(f"RTN layer {_placement(rest[-1])}")
+        detail.append(f"RTN layer {_placement(rest[1])}")
+    if len(rest) > 2 and rest[2].startswith("b"):  # a grid of meta learning rates: β
+        detail.append(f"β {rest[2][1:]}")
     return (f"{label} ({', '.join(detail)})" if detail else label), target
 
 

@@ -3,37 +3,55 @@ the one training loop.
 
 A representation transformation network (RTN, :class:`RTN`) sits after chosen layers of the
 encoder and transforms the hidden states of *source* examples only, at training time only
-(:class:`RTNSet`). Per step of the loop (whose batches are source batches):
+(:class:`RTNSet`). The loop's batches are source batches; per step:
 
-1. the loop computes the source loss L_src(θ, φ) through the RTN;
-2. :class:`MetaXLStep` takes θ' = θ − α ∇θ L_src(θ, φ), kept differentiable w.r.t. φ, runs a
-   target batch through θ' (``torch.func.functional_call``, RTN off) and computes ∇φ L_tgt(θ');
-3. the loop updates θ on the source loss (its own AdamW, which never sees φ);
-4. the hook applies the meta gradient to φ with its own Adam (meta learning rate).
+1. the loop computes the source loss L_s(θ, φ) through the RTN;
+2. with a paired target (:class:`PairTarget`: JT, JT w/ RTN, MetaXL (joint) and its ablation)
+   one target batch joins θ's loss, RTN off: (L_s + L_t) / 2, as the authors' JT
+   (``step_gold_mix``) does;
+3. :class:`MetaXLStep` (``mode="metaxl"``) takes θ' = θ − α ∇θ L(θ, φ) of that loss, kept
+   differentiable w.r.t. φ, runs a target batch of its *own* stream through θ'
+   (``torch.func.functional_call``, RTN off) and computes ∇φ L_t(θ');
+4. the loop updates θ (its own AdamW, which never sees φ);
+5. the hook applies the meta gradient to φ with its own Adam (meta learning rate).
 
 Both updates use θ(t) and φ(t), as in the paper's Algorithm 1; α defaults to the loop's current
-learning rate (as the authors' code does). ``MetaXLConfig.joint_target`` adds a target batch to
-θ's loss (RTN off), as the authors' released code does; the paper's algorithm trains θ on the
-source only (the default). φ lives outside
-``model.parameters()`` (the RTNs are not submodules of the model), so ``make_optimizer``, gradient
-clipping and ``save_pretrained`` never see it; the RTNs are discarded after training.
+learning rate (as the authors' code does). φ lives outside ``model.parameters()`` (the RTNs are not
+submodules of the model), so ``make_optimizer``, gradient clipping and ``save_pretrained`` never
+see it; the RTNs are discarded after training.
 
-Modes (:data:`MODES`): ``metaxl`` (the bi-level step) and ``jt-rtn`` (the capacity control "JT w/
-RTN": the RTN in the forward pass of source examples, trained jointly with θ by ordinary training,
-no meta step). :func:`train_metaxl` runs any of :data:`METHODS` (target-only, jt, jt-rtn, metaxl,
-and ``metaxl-joint``: MetaXL with ``joint_target``, the authors' released code)
-through :func:`xlt.finetune.finetune` with model selection on the target dev set after each epoch
-(:class:`SelectByDev`), so every candidate lands in the same pools.
+The methods (:data:`METHODS`), all through :func:`train_metaxl`, each keeping the epoch with the
+best target dev score (:class:`SelectByDev`):
+
+- ``target-only``: the target examples alone;
+- ``jt``: the paper's joint training: per step one source and one target batch, (L_s + L_t) / 2;
+- ``jt-concat``: source ∪ target as one training set (the target is ~1/6 of every epoch at 100
+  target and 500 source examples, where ``jt`` pairs every source batch with a target batch);
+- ``jt-rtn``: ``jt`` with the RTN on the source batches, φ trained jointly with θ by ordinary
+  training (the capacity control "JT w/ RTN");
+- ``metaxl``: Algorithm 1 as printed: θ trains on the transformed source only, the target batches
+  only drive φ's meta loss;
+- ``metaxl-joint``: ``jt``'s schedule (the same source and target batches, in the same order)
+  with the RTN on the source batches and the meta step on φ: the authors' released code trains θ
+  on the target too;
+- ``metaxl-frozen``: ``metaxl-joint`` with the meta step off (φ stays at φ₀). With the identity-
+  start RTN (``rtn: residual``) it computes exactly what ``jt`` computes, so
+  ``metaxl-joint − jt`` is the meta-learned transformation's effect alone (a test asserts the two
+  give the same scores bit for bit).
+
+The meta step never perturbs θ's training: its target batches come from a stream of their own,
+its forward passes run under a forked RNG (dropout masks of θ's batches are those of ``jt``), and
+every method of the study runs eager attention (the meta step's double backward has no fused
+kernel; one kernel for all arms keeps their arithmetic the same).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +66,13 @@ from xlt.train.loop import Batch, Hook, LoopState, LossFn, cycle, default_loss, 
 
 log = logging.getLogger("xlt.metaxl")
 
-MODES = ("metaxl", "jt-rtn")
-METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
+RTN_FORMS = ("residual", "paper", "authors")
+MODES = ("metaxl", "jt-rtn", "frozen")  # how φ trains: meta step, jointly with θ, not at all
+METHODS = ("target-only", "jt", "jt-concat", "jt-rtn", "metaxl", "metaxl-joint", "metaxl-frozen")
+PAIRED = ("jt", "jt-rtn", "metaxl-joint", "metaxl-frozen")  # one target batch per source batch
+RTN_METHODS = ("jt-rtn", "metaxl", "metaxl-joint", "metaxl-frozen")
+MODE_OF = {"jt-rtn": "jt-rtn", "metaxl": "metaxl", "metaxl-joint": "metaxl", "metaxl-frozen": "frozen"}  # fmt: skip
+PAIR_STREAM, META_STREAM = 1, 2  # seed offsets of the paired and the meta target streams
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,38 +80,49 @@ METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
 
 
 class RTN(torch.nn.Module):
-    """g_φ(h) = W₂ᵀ ReLU(W₁ᵀ h + b₁) + b₂ with W₁ ∈ R^{d×r}, W₂ ∈ R^{r×d} (bottleneck r).
+    """g_φ(h) = W₂ᵀ ReLU(W₁ᵀ h + b₁) + b₂ with W₁ ∈ R^{d×r}, W₂ ∈ R^{r×d}, bottleneck r < d.
 
-    Initialisation: W₁ Xavier-normal, b₁ = 0 (as in the authors' released code). With
-    ``residual=True`` (the default) the layer outputs h + g_φ(h) and starts with W₂ = 0, b₂ = 0,
-    i.e. as the identity: at step 0 source examples see the encoder's representations unchanged
-    and the meta gradient grows the transformation from there. (The paper initialises φ randomly
-    and outputs g_φ(h) itself; from random φ a small encoder first has to undo a random map, so
-    ``residual=False`` reproduces the paper's form, with W₂ Xavier-normal and b₂ = 0.)
+    ``form`` (:data:`RTN_FORMS`), W₁ always Xavier-normal, b₁ = b₂ = 0:
+
+    - ``residual``: h + g_φ(h) with W₂ = 0, i.e. the identity at the start: source examples see
+      the encoder's representations unchanged until the meta gradient grows the transformation
+      (and with φ frozen the RTN changes nothing: the meta-step ablation equals JT exactly);
+    - ``paper``: g_φ(h), W₂ Xavier-normal: the paper's §2.2 (φ initialised randomly, the RTN's
+      output replaces h);
+    - ``authors``: h + g_φ(stop-gradient(h)), W₂ Xavier-normal: the authors' released code
+      (``meta_net(h.detach()) + h``), a random perturbation of h at the start whose Jacobian θ's
+      gradient never sees.
     """
 
-    def __init__(self, dim: int, bottleneck: int, residual: bool = True, seed: int = 0):
+    def __init__(self, dim: int, bottleneck: int, form: str = "residual", seed: int = 0):
         super().__init__()
+        if form not in RTN_FORMS:
+            raise ValueError(f"metaxl.rtn must be one of {RTN_FORMS}, got {form!r}")
+        if not 1 <= bottleneck < dim:
+            raise ValueError(
+                f"metaxl.bottleneck: {bottleneck} is not below the encoder's width {dim}; the "
+                f"paper's RTN compresses (r < d): use at most {dim - 1}, e.g. {max(1, dim // 2)}"
+            )
         self.down = torch.nn.Linear(dim, bottleneck)
         self.up = torch.nn.Linear(bottleneck, dim)
-        self.residual = residual
+        self.form = form
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             torch.nn.init.xavier_normal_(self.down.weight, generator=gen)
             self.down.bias.zero_()
-            if residual:
+            if form == "residual":
                 self.up.weight.zero_()
             else:
                 torch.nn.init.xavier_normal_(self.up.weight, generator=gen)
             self.up.bias.zero_()
 
+    def g(self, h: torch.Tensor) -> torch.Tensor:
+        return self.up(torch.relu(self.down(h)))
+
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        g = self.up(torch.relu(self.down(h)))
-        return h + g if self.residual else g
-
-
-def _sequence_key(ids: Sequence[int] | np.ndarray) -> bytes:
-    return np.asarray(ids, dtype=np.int64).tobytes()
+        if self.form == "paper":
+            return self.g(h)
+        return h + self.g(h.detach() if self.form == "authors" else h)
 
 
 class RTNSet:
@@ -96,10 +130,8 @@ class RTNSet:
 
     Layer ``0`` is the embeddings' output, ``i`` the output of encoder layer ``i``, ``N`` (or
     ``-1``) the last layer. The RTNs act only while :attr:`active` is set *and* the model is in
-    training mode, so evaluation (``model.eval()``) never sees them. With ``source_keys`` (the
-    token-id sequences of the source examples) a batch that mixes source and target rows is
-    transformed row by row: only rows whose tokens are a source example's (identical sequences in
-    both sets count as source).
+    training mode, so evaluation (``model.eval()``) never sees them; target batches run inside
+    :meth:`off`. ``bottleneck`` None: d/2.
     """
 
     def __init__(
@@ -108,9 +140,8 @@ class RTNSet:
         layers: Sequence[int],
         bottleneck: int | None = None,
         *,
-        residual: bool = True,
+        form: str = "residual",
         seed: int = 0,
-        source_keys: set[bytes] | None = None,
     ):
         base = model.base_model
         blocks = base.encoder.layer
@@ -118,21 +149,15 @@ class RTNSet:
         dim = int(model.config.hidden_size)
         self.layers = resolve_layers(layers, depth)
         r = bottleneck or max(1, dim // 2)
-        self.rtns = torch.nn.ModuleDict(
-            {str(i): RTN(dim, r, residual, seed + i) for i in self.layers}
-        )
+        self.rtns = torch.nn.ModuleDict({str(i): RTN(dim, r, form, seed + i) for i in self.layers})
         p = next(model.parameters())
         self.rtns.to(p.device, p.dtype)
         self.active = True
         self.force = False  # True: act in eval mode too (representation analysis, see forced())
-        self.rows: torch.Tensor | None = None
-        self.source_keys = source_keys
         self._handles = [
             (base.embeddings if i == 0 else blocks[i - 1]).register_forward_hook(self._hook(str(i)))
             for i in self.layers
         ]
-        if source_keys is not None:
-            self._handles.append(model.register_forward_pre_hook(self._mark_rows, with_kwargs=True))
 
     def parameters(self) -> list[torch.nn.Parameter]:
         return list(self.rtns.parameters())
@@ -165,28 +190,12 @@ class RTNSet:
             h.remove()
         self._handles = []
 
-    def _mark_rows(self, _module, args, kwargs) -> None:
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is None or self.source_keys is None or not _module.training:
-            self.rows = None
-            return
-        mask = kwargs.get("attention_mask")
-        ids_np = ids.detach().cpu().numpy()
-        real = mask.detach().cpu().numpy().astype(bool) if mask is not None else None
-        rows = [
-            _sequence_key(row[real[k]] if real is not None else row) in self.source_keys
-            for k, row in enumerate(ids_np)
-        ]
-        self.rows = torch.tensor(rows, device=ids.device)
-
     def _hook(self, key: str) -> Callable:
         def hook(module: torch.nn.Module, _args, output):
             if not (self.active and (module.training or self.force)):
                 return None
             h = output[0] if isinstance(output, tuple) else output
             new = self.rtns[key](h)
-            if self.rows is not None and module.training:  # forced (eval): every row is source
-                new = torch.where(self.rows[:, None, None], new, h)
             return (new, *output[1:]) if isinstance(output, tuple) else new
 
         return hook
@@ -215,18 +224,14 @@ def resolve_layers(layers: Sequence[int], depth: int) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class MetaXLConfig:
     layers: tuple[int, ...] = (-1,)  # RTN placements: 0 = embeddings … N = last (-1 = last)
-    bottleneck: int | None = None  # r; None: hidden size // 2 (the paper's 384 of 768 for NER)
+    bottleneck: int | None = None  # r < d; None: d // 2 (the paper's 384 of 768 for NER)
     meta_lr: float = 3e-5  # β: learning rate of φ's Adam (paper tunes 3e-5, 1e-6, 1e-7)
     inner_lr: float | None = None  # α of θ' = θ − α∇θL; None: the loop's current (scheduled) lr
     meta_betas: tuple[float, float] = (0.9, 0.999)
     meta_weight_decay: float = 0.0
     target_batch_size: int | None = None  # None: the main batch size
-    residual: bool = True  # h + g_φ(h), identity at start (see RTN); False: the paper's g_φ(h)
-    mode: str = "metaxl"  # metaxl | jt-rtn
-    # False: θ trains on source batches only (the paper's Algorithm 1). True: θ's loss also
-    # averages in one target batch per step, RTN off (the authors' released code); the meta loss
-    # then uses the next target batch of the stream.
-    joint_target: bool = False
+    rtn: str = "residual"  # residual | paper | authors (see RTN)
+    mode: str = "metaxl"  # how φ trains (MODES): metaxl | jt-rtn | frozen
 
     def __post_init__(self) -> None:
         if not self.meta_lr > 0:
@@ -240,6 +245,8 @@ class MetaXLConfig:
             raise ValueError(f"metaxl.bottleneck must be >= 1 (or unset for hidden/2), got {self.bottleneck}")  # fmt: skip
         if self.mode not in MODES:
             raise ValueError(f"metaxl.mode must be one of {MODES}, got {self.mode!r}")
+        if self.rtn not in RTN_FORMS:
+            raise ValueError(f"metaxl.rtn must be one of {RTN_FORMS}, got {self.rtn!r}")
         if not self.layers:
             raise ValueError("metaxl.layers: give at least one layer index (0 = embeddings output)")
         if any(i < -1 for i in self.layers):
@@ -302,14 +309,37 @@ def meta_gradient(
     return [torch.zeros_like(p) if g is None else g for p, g in zip(phi, meta, strict=True)], target_loss  # fmt: skip
 
 
-def _rows(batch: Batch) -> int:
-    return int(batch["input_ids"].shape[0])
+def _rng_devices(device: torch.device) -> list[int]:
+    return [device.index or 0] if device.type == "cuda" else []
+
+
+class PairTarget(Hook):
+    """The paper's joint training (the authors' ``step_gold_mix``): every loop batch (a source
+    batch) is paired with the next batch of an endless target stream, and θ's loss becomes
+    (L_s + L_t) / 2. The target batch runs with the RTNs off."""
+
+    def __init__(self, target_batches: Callable[[int], Iterable[Batch]], rtns: RTNSet | None = None, loss_fn: LossFn = default_loss):  # fmt: skip
+        self.target_batches, self.rtns, self.loss_fn = target_batches, rtns, loss_fn
+        self.pairs = 0
+
+    def on_train_start(self, state: LoopState) -> None:
+        self.stream = cycle(self.target_batches, "joint training: the target training set")
+
+    def extra_loss(self, state: LoopState, batch: Batch, loss: torch.Tensor) -> torch.Tensor:
+        if not state.model.training:
+            return loss
+        target = move(next(self.stream), state.device)
+        with self.rtns.off() if self.rtns is not None else contextlib.nullcontext():
+            loss_t = self.loss_fn(state.model, target)
+        self.pairs += 1
+        return (loss + loss_t) / 2
 
 
 class MetaXLStep(Hook):
-    """The RTN's training as a loop hook: the bi-level step (``metaxl``) or joint training of φ
-    with θ (``jt-rtn``). The loop's batches are source batches; the hook owns an endless stream
-    of target batches (``metaxl`` only)."""
+    """The RTN's training as a loop hook (``cfg.mode``): the bi-level step (``metaxl``), joint
+    training of φ with θ (``jt-rtn``) or none (``frozen``: φ stays φ₀, the meta-step ablation).
+    ``metaxl`` owns an endless stream of target batches for the meta loss; it runs after a
+    :class:`PairTarget` (if any), so θ' is a step on the same loss θ trains on."""
 
     def __init__(
         self,
@@ -323,17 +353,19 @@ class MetaXLStep(Hook):
         self.rtns, self.cfg, self.loss_fn = rtns, cfg, loss_fn
         self.target_batches = target_batches
         self._pending: list[torch.Tensor] | None = None
-        self._phi0: list[torch.Tensor] | None = None
+        self._phi0: dict[str, list[torch.Tensor]] | None = None
         self._attn: str | None = None
         self.meta_losses: list[float] = []
+        self.optimizer: torch.optim.Optimizer | None = None
 
     def on_train_start(self, state: LoopState) -> None:
         self.rtns.to(state.device)
         self.rtns.active = True
+        trains = self.cfg.mode != "frozen"
+        for p in self.rtns.parameters():
+            p.requires_grad_(trains)
+        self._phi0 = {k: [p.detach().clone() for p in m.parameters()] for k, m in self.rtns.rtns.items()}  # fmt: skip
         phi = self.rtns.parameters()
-        for p in phi:
-            p.requires_grad_(True)
-        self._phi0 = [p.detach().clone() for p in phi]
         if self.cfg.mode == "metaxl":
             self.optimizer = torch.optim.Adam(
                 phi, lr=self.cfg.meta_lr, betas=self.cfg.meta_betas,
@@ -341,32 +373,35 @@ class MetaXLStep(Hook):
             )  # fmt: skip
             assert self.target_batches is not None
             self.stream = cycle(self.target_batches, "metaxl: the target training set")
-            self._eager_attention(state)
-        else:  # jt-rtn: ordinary training, same settings as θ (lr followed every step)
+            self._attn = eager_attention(state.model)
+        elif self.cfg.mode == "jt-rtn":  # ordinary training, same settings as θ (lr every step)
             c = state.cfg
             self.optimizer = torch.optim.AdamW(phi, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)  # fmt: skip
-
-    def _eager_attention(self, state: LoopState) -> None:
-        self._attn = eager_attention(state.model)
 
     def extra_loss(self, state: LoopState, batch: Batch, loss: torch.Tensor) -> torch.Tensor:
         if self.cfg.mode != "metaxl" or not state.model.training:
             return loss
-        if self.cfg.joint_target:  # θ's loss also covers a target batch (RTN off)
-            train_t = move(next(self.stream), state.device)
-            with self.rtns.off():
-                loss_t = self.loss_fn(state.model, train_t)
-            n_s, n_t = _rows(batch), _rows(train_t)
-            loss = (n_s * loss + n_t * loss_t) / (n_s + n_t)
         target = move(next(self.stream), state.device)
         alpha = self.cfg.inner_lr or state.optimizer.param_groups[0]["lr"]
-        self._pending, tgt = meta_gradient(
-            state.model, self.rtns, loss, target, alpha, self.loss_fn, retain_graph=True
-        )
+        # the meta step's forward passes draw their dropout masks from a forked RNG, so θ's
+        # batches see the masks they would see without the meta step (jt, metaxl-frozen)
+        grads: list[torch.Tensor | None] = []
+        with torch.random.fork_rng(devices=_rng_devices(state.device)):
+            self._pending, tgt = meta_gradient(
+                state.model, self.rtns, loss, target, alpha, self.loss_fn, source_grads=grads
+            )
         self.meta_losses.append(float(tgt.detach()))
-        return loss
+        # ∇θ L is computed already (θ' needed it): the loop's backward gets a surrogate with that
+        # gradient and L's value, and skips a second backward pass through the batches
+        params = [p for p in state.model.parameters() if p.requires_grad]
+        surrogate = sum((g * p).sum() for p, g in zip(params, grads, strict=True) if g is not None)
+        if not isinstance(surrogate, torch.Tensor):
+            return loss
+        return loss.detach() + (surrogate - surrogate.detach())
 
     def on_step_end(self, state: LoopState) -> None:
+        if self.optimizer is None:
+            return
         phi = self.rtns.parameters()
         if self.cfg.mode == "metaxl":
             if self._pending is None:
@@ -388,22 +423,43 @@ class MetaXLStep(Hook):
             state.model.set_attn_implementation(self._attn)
         state.extra["metaxl"] = self.summary()
 
+    def phi_change_per_layer(self) -> dict[str, float]:
+        """‖φ − φ₀‖_F per RTN (its four tensors together), by layer."""
+        start = self._phi0 or {}
+        return {
+            k: math.sqrt(
+                sum(
+                    float((p.detach() - q).pow(2).sum())
+                    for p, q in zip(m.parameters(), start.get(k, []), strict=True)
+                )
+            )  # fmt: skip
+            for k, m in self.rtns.rtns.items()
+            if k in start
+        }
+
     def phi_change(self) -> float:
-        """‖φ − φ₀‖₂ since training started."""
-        start = self._phi0
-        if start is None:
-            return 0.0
-        now = self.rtns.parameters()
-        return math.sqrt(sum(float((p.detach() - q).pow(2).sum()) for p, q in zip(now, start, strict=True)))  # fmt: skip
+        """‖φ − φ₀‖_F over every RTN."""
+        return math.sqrt(sum(v * v for v in self.phi_change_per_layer().values()))
 
     def summary(self) -> dict[str, Any]:
         tail = self.meta_losses[-20:]
+        start = self._phi0 or {}
         return {
             "mode": self.cfg.mode,
+            "rtn": self.cfg.rtn,
             "layers": list(self.rtns.layers),
+            "bottleneck": int(next(iter(self.rtns.rtns.values())).down.out_features),
             "rtn_parameters": sum(p.numel() for p in self.rtns.parameters()),
             "meta_steps": len(self.meta_losses),
             "phi_change": round(self.phi_change(), 6),
+            # ‖φ − φ₀‖_F per layer, and ‖φ₀‖_F for scale
+            "phi_change_per_layer": {
+                k: round(v, 6) for k, v in self.phi_change_per_layer().items()
+            },
+            "phi0_norm_per_layer": {
+                k: round(math.sqrt(sum(float(q.pow(2).sum()) for q in v)), 6)
+                for k, v in start.items()
+            },  # fmt: skip
             "last_meta_loss": round(sum(tail) / len(tail), 4) if tail else None,
         }
 
@@ -419,17 +475,24 @@ def dev_score(model, spec: TaskSpec, feats, gold: list, pad_id: int, batch_size:
 
 class SelectByDev(Hook):
     """Scores the target dev set after every epoch, keeps the best state (a CPU copy) and
-    restores it when training ends (the paper's per-epoch model selection)."""
+    restores it when training ends (the paper's per-epoch model selection). With ``patience``
+    training stops once the dev score has not risen for that many epochs (the epoch budget is
+    then a cap: the run goes on while dev still rises)."""
 
-    def __init__(self, spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: int = 128, batch_size: int = 128):  # fmt: skip
+    def __init__(self, spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: int = 128,
+                 batch_size: int = 128, patience: int | None = None):  # fmt: skip
         if not records:
             raise ValueError("model selection by target dev needs a non-empty target dev set")
+        if patience is not None and patience < 1:
+            raise ValueError(f"metaxl.patience must be >= 1 (or unset), got {patience}")
         self.spec, self.pad_id, self.batch_size = spec, tokenizer.pad_token_id, batch_size
         self.feats = encode(spec, tokenizer, records, max_length)
         self.gold = gold_answers(spec.kind, records)
+        self.patience = patience
         self.best = -math.inf
         self.best_epoch: int | None = None
         self.history: list[float] = []
+        self.stopped_early = False
         self._state: dict[str, torch.Tensor] | None = None
 
     def on_epoch_end(self, state: LoopState) -> None:
@@ -438,6 +501,9 @@ class SelectByDev(Hook):
         if score > self.best:
             self.best, self.best_epoch = score, state.epoch
             self._state = {k: v.detach().to("cpu", copy=True) for k, v in state.model.state_dict().items()}  # fmt: skip
+        elif self.patience is not None and state.epoch - (self.best_epoch or 0) >= self.patience:
+            self.stopped_early = not state.step >= state.total_steps
+            state.stop = True
 
     def on_train_end(self, state: LoopState) -> None:
         if self._state is not None:
@@ -445,22 +511,31 @@ class SelectByDev(Hook):
         state.extra["select_by_dev"] = self.info()
 
     def info(self) -> dict[str, Any]:
-        return {"best_epoch": self.best_epoch, "best_dev": round(self.best, 4), "dev_per_epoch": self.history}  # fmt: skip
+        return {
+            "selection": "best epoch on target dev (scored after every epoch; that epoch's model is the candidate)",  # fmt: skip
+            "best_epoch": self.best_epoch,
+            "best_dev": round(self.best, 4),
+            "dev_per_epoch": self.history,
+            "epochs_run": len(self.history),
+            "patience": self.patience,
+            "stopped_early": self.stopped_early,
+        }
 
 
 # --------------------------------------------------------------------------------------------
 # the few-shot setting and the top-level entry point
 
 
-def draw_few_shot(records: Sequence[Mapping], n: int, seed: int, where: str = "the target training set") -> list:  # fmt: skip
+def draw_few_shot(records: Sequence[Mapping], n: int, seed: int, where: str = "the target training set", key: str = "metaxl.n") -> list:  # fmt: skip
     """``n`` examples drawn without replacement with ``seed`` (the same n and seed give the same
-    draw; a larger n contains a smaller one's draw only by chance)."""
+    draw; a larger n contains a smaller one's draw only by chance). ``key``: the config key that
+    sets ``n``, named in the error when ``where`` has fewer examples."""
     if n < 1:
-        raise ValueError(f"few-shot: n must be >= 1, got {n}")
+        raise ValueError(f"{key}: must be >= 1, got {n}")
     if n > len(records):
         raise ValueError(
-            f"few-shot: n={n} target examples asked for but {where} has only {len(records)}; "
-            f"lower n to at most {len(records)} or give a larger training set"
+            f"{key}: {n} examples asked for but {where} has only {len(records)}; lower {key} to "
+            f"at most {len(records)} or give a larger training set"
         )
     idx = np.random.default_rng(seed).choice(len(records), size=n, replace=False)
     return [records[i] for i in sorted(idx)]
@@ -479,15 +554,15 @@ def train_metaxl(
     model=None,
     represent: Mapping[str, tuple[Sequence[Mapping], bool]] | None = None,
     represent_limit: int = 500,
+    patience: int | None = None,
 ):
     """One candidate of the MetaXL grid through :func:`xlt.finetune.finetune`.
 
-    ``method``: ``target-only`` (trains on ``target``), ``jt`` (``source`` ∪ ``target``),
-    ``jt-rtn`` (``source`` ∪ ``target``, RTN on the source rows, φ trained jointly) or ``metaxl``
-    (the loop trains on ``source`` through the RTN; ``target`` feeds the meta loss). Every method
-    keeps the epoch with the best ``target_dev`` score. ``cfg`` is a
-    :class:`xlt.finetune.FinetuneConfig`; returns its :class:`~xlt.finetune.CandidateResult`
-    with ``info["metaxl"]`` and ``info["select_by_dev"]``.
+    ``method``: one of :data:`METHODS` (module docstring). Every method keeps the epoch with the
+    best ``target_dev`` score (``patience``: stop once it has not risen for that many epochs).
+    ``cfg`` is a :class:`xlt.finetune.FinetuneConfig`; returns its
+    :class:`~xlt.finetune.CandidateResult` with ``info["select_by_dev"]``, ``info["schedule"]``
+    and, for the RTN methods, ``info["metaxl"]`` (φ's change per layer among it).
 
     ``represent`` (``{lang: (records, transform)}``) adds ``result.info["representations"]``:
     each language's last-layer vectors (:func:`xlt.analysis.shift.representations`, at most
@@ -507,41 +582,49 @@ def train_metaxl(
     spec = cfg.spec
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = model if model is not None else build_model(spec, str(encoder_dir), cfg.seed)
-    select = SelectByDev(spec, tokenizer, target_dev, cfg.max_length, cfg.eval_batch_size)
-    joint = method == "metaxl-joint"  # the authors' code: θ also trains on target batches
-    method = "metaxl" if joint else method
-    train = {"target-only": list(target), "metaxl": list(source)}.get(method, [*source, *target])
-    step = None
-    if method in MODES:
-        keys = None
-        if method == "jt-rtn":  # mixed batches: the RTN transforms the source rows only
-            keys = {_sequence_key(ids) for ids in encode(spec, tokenizer, source, cfg.max_length).input_ids}  # fmt: skip
-        rtns = RTNSet(model, mcfg.layers, mcfg.bottleneck, residual=mcfg.residual, seed=cfg.seed, source_keys=keys)  # fmt: skip
-        tgt = None
-        if method == "metaxl":
-            tfeats = encode(spec, tokenizer, target, cfg.max_length)
-            tgt = training_batches(tfeats, mcfg.target_batch_size or cfg.batch_size, tokenizer.pad_token_id, cfg.seed + 1)  # fmt: skip
-        step = MetaXLStep(rtns, dataclasses.replace(mcfg, mode=method, joint_target=mcfg.joint_target or joint), tgt)  # fmt: skip
+    select = SelectByDev(spec, tokenizer, target_dev, cfg.max_length, cfg.eval_batch_size, patience)
+    train = {"target-only": list(target), "jt-concat": [*source, *target]}.get(method, list(source))
+    tfeats = encode(spec, tokenizer, target, cfg.max_length)
+    tbs = mcfg.target_batch_size or cfg.batch_size
+
+    def stream(offset: int):
+        return training_batches(tfeats, tbs, tokenizer.pad_token_id, cfg.seed + offset)
+
+    rtns = step = pair = None
+    if method in RTN_METHODS:
+        rtns = RTNSet(model, mcfg.layers, mcfg.bottleneck, form=mcfg.rtn, seed=cfg.seed)
+        mode = MODE_OF[method]
+        step = MetaXLStep(rtns, replace(mcfg, mode=mode), stream(META_STREAM) if mode == "metaxl" else None)  # fmt: skip
+    if method in PAIRED:
+        pair = PairTarget(stream(PAIR_STREAM), rtns)
+    hooks = [h for h in (pair, step, select) if h is not None]
+    attn = eager_attention(model)  # every method: the meta step's kernels for all arms
     try:
-        hooks = [select] if step is None else [step, select]
         result = finetune(cfg, encoder_dir, train, evals, hooks=hooks, model=model)
         vectors = {}
         for lang, (records, transform) in (represent or {}).items():
-            on = (
-                step.rtns.forced() if (step is not None and transform) else contextlib.nullcontext()
-            )
+            on = rtns.forced() if (rtns is not None and transform) else contextlib.nullcontext()
             with on:
                 vectors[lang] = representations(result.model, spec, tokenizer, records, max_length=cfg.max_length, batch_size=cfg.eval_batch_size, limit=represent_limit, seed=cfg.seed)  # fmt: skip
     finally:
-        if step is not None:
-            step.rtns.remove()
+        if rtns is not None:
+            rtns.remove()
+        if attn is not None:
+            model.set_attn_implementation(attn)
     if represent:
         result.info["representations"] = vectors
     result.info["select_by_dev"] = select.info()
     result.info["few_shot_target"] = len(target)
     result.info["source_examples"] = 0 if method == "target-only" else len(source)
+    result.info["schedule"] = {
+        "method": method,
+        "epoch": "a pass over the target" if method == "target-only" else
+                 "a pass over source ∪ target" if method == "jt-concat" else "a pass over the source",
+        "target_batches_in_theta_loss": pair.pairs if pair is not None else None,
+        "theta_loss": "(L_s + L_t) / 2, one source and one target batch per step" if pair is not None else "mean over the batch",
+    }  # fmt: skip
     if step is not None:
-        result.info["metaxl"] = step.summary() | {"config": dataclasses.asdict(step.cfg)}
+        result.info["metaxl"] = step.summary() | {"config": asdict(step.cfg)}
     return result
 
 
@@ -557,7 +640,7 @@ def run_metaxl_candidate(
     ``representations.npz`` (source and target dev vectors for the Hausdorff / PCA analysis).
 
     ``params``: the finetune settings plus ``metaxl`` (method, target, source_lang, source_size,
-    layers, n, draw_seed, meta_lr, bottleneck, target_batch_size, represent);
+    layers, n, draw_seed, meta_lr, bottleneck, rtn, patience, target_batch_size, represent);
     ``train_paths``: ``{"target": file, "source": file}`` (no source for target-only).
     """
     from xlt.finetune import (
@@ -574,11 +657,11 @@ def run_metaxl_candidate(
     kind, labels = params["kind"], params.get("labels")
     tgt = mx["target"]
     target_all = load_labelled(train_paths["target"], kind, labels)
-    target = draw_few_shot(target_all, int(mx["n"]), int(mx["draw_seed"]), f"{train_paths['target']}")  # fmt: skip
+    target = draw_few_shot(target_all, int(mx["n"]), int(mx["draw_seed"]), train_paths["target"], "metaxl.n")  # fmt: skip
     source: list = []
     if "source" in train_paths:
         source_all = load_labelled(train_paths["source"], kind, labels)
-        source = draw_few_shot(source_all, int(mx["source_size"]), int(mx["draw_seed"]), f"{train_paths['source']} (metaxl.source_size)")  # fmt: skip
+        source = draw_few_shot(source_all, int(mx["source_size"]), int(mx["draw_seed"]), train_paths["source"], "metaxl.source_size")  # fmt: skip
     evals = load_evals(kind, labels, eval_paths)
     if f"{tgt}/dev" not in eval_paths:
         raise ValueError(f"metaxl: no dev set of the target {tgt!r} among the evaluation files")
@@ -590,6 +673,7 @@ def run_metaxl_candidate(
         bottleneck=mx.get("bottleneck"),
         meta_lr=float(mx["meta_lr"]),
         target_batch_size=mx.get("target_batch_size"),
+        rtn=mx.get("rtn", "residual"),
     )
     src_lang = mx.get("source_lang") or params.get("source")
     if src_lang not in evals:  # a related source the task does not evaluate: the task's source
@@ -598,7 +682,8 @@ def run_metaxl_candidate(
     log.info("metaxl candidate %s/%s seed=%d: %d target + %d source examples", params.get("task"),
              params.get("method"), cfg.seed, len(target), len(source))  # fmt: skip
     result = train_metaxl(cfg, encoder_dir, mx["method"], source, target, evals[tgt]["dev"], evals, mcfg,
-                          represent=represent, represent_limit=int(mx.get("represent", 500)))  # fmt: skip
+                          represent=represent, represent_limit=int(mx.get("represent", 500)),
+                          patience=mx.get("patience"))  # fmt: skip
     vectors = result.info.pop("representations")
     meta = {
         **candidate_meta(params, cfg),
@@ -615,9 +700,13 @@ def run_metaxl_candidate(
 __all__ = [
     "METHODS",
     "MODES",
+    "PAIRED",
     "RTN",
+    "RTN_FORMS",
+    "RTN_METHODS",
     "MetaXLConfig",
     "MetaXLStep",
+    "PairTarget",
     "RTNSet",
     "SelectByDev",
     "draw_few_shot",
