@@ -21,11 +21,14 @@ dev-score columns of its training languages (tests/test_lms.py poisons the targe
 Implementation choices where the paper is silent or infeasible on a CPU (documented in
 :class:`LMSConfig` and the report):
 
-- **batches count candidates**: one step takes ``batch_size`` meta-train candidates, scores them in
-  every training language in one forward pass and averages the loss over *all* their pairs (formed
-  by broadcasting); an epoch visits every candidate once. The released code batched single pairs,
-  which is ~50x more optimiser steps than a 2-core CPU allows for the 20-configuration search.
-- ties in the gold order contribute nothing (the paper's indicator loss; the released code used 0.5);
+- **training examples as in the method** (Eq. 1 and methods.md §1): one example per (ordered
+  candidate pair with different dev scores, training language) — 120 × 119 × 4 = 57,120 at 120
+  meta-train candidates and 4 training languages — shuffled each epoch and batched by the
+  configured batch size, so a training takes ⌈examples / batch size⌉ Adam steps per epoch
+  (10,710 steps at batch 16 over 3 epochs; :func:`optimiser_steps`). ``pairs_per_epoch`` may cap
+  the examples of an epoch (a fresh seeded sample each epoch); the default uses them all. The
+  released code listed each unordered pair once, with ties as 0.5;
+- ties in the gold order contribute nothing (the paper's indicator loss);
 - model features are standardised with the meta-train rows' mean and sd;
 - the epoch with the best meta-dev criterion is kept (as the released code does);
 - meta-dev criterion: mean over the fold's *training* languages of Kendall τ between s(m, l) and the
@@ -77,7 +80,12 @@ class LMSConfig:
         hidden: hidden and output width of both 2-layer FFNNs (paper 1024).
         dropout: dropout after each FFNN layer (the paper does not say; 0 = none).
         epochs: training epochs per configuration (paper 3); the best epoch on meta-dev is kept.
-        batch_sizes, lrs: the Adam search grid (candidates per step; learning rates).
+        batch_sizes, lrs: the Adam search grid (training examples — (candidate pair, language)
+            — per step; learning rates).
+        pairs_per_epoch: None (default, the paper) — every training example once per epoch; an
+            integer N — a fresh seeded sample of N examples (without replacement) per epoch, for
+            pools whose pair count makes full epochs too slow. Memory does not need it: examples
+            are index pairs into the (candidate, language) inputs, never copies of them.
         hp_search: ``shared`` (default) — search the grid once, on the fold that trains on all
             pivots, and reuse the choice for every fold: 20 + 5 trainings instead of 20 x 6, which
             is what fits the 60 s budget on 2 CPU cores. For a target *outside* the pivots nothing
@@ -110,6 +118,7 @@ class LMSConfig:
     epochs: int = 3
     batch_sizes: tuple[int, ...] = (16, 32, 64, 128)
     lrs: tuple[float, ...] = (1e-4, 5e-5, 1e-5, 5e-6, 1e-6)
+    pairs_per_epoch: int | None = None
     hp_search: str = "shared"
     pool: str = "per-method"
     methods: tuple[str, ...] = ("zero-shot",)
@@ -141,6 +150,10 @@ class LMSConfig:
                 "batch sizes must be >= 2",
             ),
             (all(lr > 0 for lr in self.lrs) and self.lrs, "learning rates must be > 0"),
+            (
+                self.pairs_per_epoch is None or self.pairs_per_epoch >= 1,
+                "pairs_per_epoch must be null (all pairs) or >= 1",
+            ),
             (self.n_target >= 1 and self.n_draws >= 1, "n_target and n_draws must be >= 1"),
             (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
         ]
@@ -177,7 +190,8 @@ class LMSConfig:
 PARAM_GROUPS: dict[str, tuple[str, ...]] = {
     "scorer": (
         "pivots", "split", "split_seed", "seed", "model_features", "lang_features", "hidden",
-        "dropout", "epochs", "batch_sizes", "lrs", "hp_search", "pool", "methods",
+        "dropout", "epochs", "batch_sizes", "lrs", "pairs_per_epoch", "hp_search", "pool",
+        "methods",
     ),
     "baselines": ("pivots", "split", "split_seed", "seed", "pool", "methods", "n_target", "n_draws", "similarity"),
     "runs": ("runs",),
@@ -333,33 +347,54 @@ def build_scorer(d_model: int, views: int, d_lang: int, hidden: int, dropout: fl
             self.bilinear = nn.Parameter(torch.empty(hidden, hidden))
             nn.init.xavier_normal_(self.bilinear)
 
-        def forward(self, x, z):
-            """x: (n, Q, views, d) model features; z: (Q, d_lang) language features -> (n, Q)."""
+        def models(self, x):
+            """FFNN(g(m)) for model features ``x`` (..., views, d) -> (..., hidden)."""
             x = (x - self.mu) / self.sd
             if self.mix is None:
-                x = x[:, :, 0, :]
+                x = x[..., 0, :]
             else:
-                x = torch.einsum("nqkd,dk->nqd", x, torch.softmax(self.mix, dim=-1))
-            u = self.model_net(x)
-            v = self.lang_net(z) @ self.bilinear.T  # W FFNN(g(l)), one row per language
-            return (u * v).sum(-1)
+                x = torch.einsum("...kd,dk->...d", x, torch.softmax(self.mix, dim=-1))
+            return self.model_net(x)
+
+        def langs(self, z):
+            """W FFNN(g(l)) for language features ``z`` (Q, d_lang) -> (Q, hidden)."""
+            return self.lang_net(z) @ self.bilinear.T
+
+        def forward(self, x, z):
+            """x: (n, Q, views, d) model features; z: (Q, d_lang) language features -> (n, Q)."""
+            return (self.models(x) * self.langs(z)).sum(-1)
 
     return Scorer()
 
 
-def pairwise_loss(s, y):
-    """Mean pairwise logistic loss over all candidate pairs and languages of a batch.
+def training_pairs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training examples of Eq. 1: one per (ordered candidate pair, training language).
 
-    ``s``, ``y``: (n, Q) predicted scores and gold dev scores. Pair (i, j) in language l
-    contributes -log σ(s_il − s_jl) when y_il > y_jl; tied pairs contribute nothing.
-    Returns None when the batch has no untied pair.
+    ``y``: (n, Q) dev scores of the meta-train candidates in the training languages. Returns
+    ``(better, worse)``, indices into the flattened (candidate, language) rows ``i * Q + q``: for
+    every language q and ordered pair (i, j), i ≠ j, with y[i, q] ≠ y[j, q], the row of the better
+    and of the worse candidate. The ordered pairs (i, j) and (j, i) are two examples with the same
+    loss −log σ(s(better) − s(worse)) (Eq. 1 sums over both orders); tied pairs contribute nothing
+    (the indicator loss; the released code gave them the target 0.5). Deterministic order
+    (language, better, worse), shuffled per epoch by :func:`train_scorer`.
     """
-    torch = _torch()
-    diff = s[:, None, :] - s[None, :, :]
-    better = y[:, None, :] > y[None, :, :]
-    if not bool(better.any()):
-        return None
-    return torch.nn.functional.softplus(-diff[better]).mean()
+    n, q = y.shape
+    better, worse = [], []
+    for lang in range(q):
+        col = y[:, lang]
+        b, w = np.nonzero(col[:, None] > col[None, :])  # each untied unordered pair once
+        rows_b, rows_w = b * q + lang, w * q + lang
+        better += [rows_b, rows_b]  # ... and once more for the other order
+        worse += [rows_w, rows_w]
+    if not better:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(better).astype(np.int64), np.concatenate(worse).astype(np.int64)
+
+
+def optimiser_steps(n_examples: int, batch_size: int, epochs: int, pairs_per_epoch: int | None) -> int:  # fmt: skip
+    """Adam steps of one training: ⌈examples per epoch / batch size⌉ per epoch."""
+    per_epoch = n_examples if pairs_per_epoch is None else min(pairs_per_epoch, n_examples)
+    return epochs * math.ceil(per_epoch / batch_size)
 
 
 def kendall_criterion(pred: np.ndarray, gold: np.ndarray) -> float:
@@ -375,14 +410,31 @@ def kendall_criterion(pred: np.ndarray, gold: np.ndarray) -> float:
 
 @dataclass
 class Trained:
-    """A trained scorer and how it was chosen."""
+    """A trained scorer, how it was chosen and how its training went.
+
+    ``steps``: Adam steps taken (all epochs; the kept epoch's model saw ``epoch`` of them);
+    ``losses``: mean training loss per epoch (over that epoch's examples); ``criteria``: the
+    meta-dev criterion after each epoch (None where undefined).
+    """
 
     model: Any
     batch_size: int
     lr: float
     epoch: int
     criterion: float
-    search: list[dict[str, float]] = field(default_factory=list)
+    steps: int = 0
+    examples: int = 0
+    losses: list[float] = field(default_factory=list)
+    criteria: list[float | None] = field(default_factory=list)
+    search: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record of this training (a search entry, or a fold's own training)."""
+        return {
+            "batch_size": self.batch_size, "lr": self.lr, "epoch": self.epoch,
+            "criterion": _num(self.criterion), "steps": self.steps, "examples": self.examples,
+            "loss": [round(x, 6) for x in self.losses], "criteria": self.criteria,
+        }  # fmt: skip
 
 
 def train_scorer(
@@ -397,47 +449,69 @@ def train_scorer(
     cfg: LMSConfig,
     seed: int,
 ) -> Trained:
-    """Train one scorer with Adam; keep the epoch with the best meta-dev criterion.
+    """Train one scorer with Adam on the examples of :func:`training_pairs`; keep the epoch with
+    the best meta-dev criterion.
 
     ``x``: (n, Q, views, d) meta-train inputs, ``z``: (Q, d_lang), ``y``: (n, Q) dev scores of the
     training languages; ``x_dev``/``y_dev`` the same for meta-dev candidates. Every dev score passed
     in must be finite: the training never sees any language but the training languages.
+
+    Each epoch shuffles the examples (all of them, or a fresh sample of ``cfg.pairs_per_epoch``)
+    and takes one Adam step per ``batch_size`` of them, on the mean loss of the batch. A step runs
+    the model FFNN once over the distinct (candidate, language) rows its pairs touch (inputs
+    standardised once, with the meta-train rows' mean and sd), the language FFNN once over the
+    training languages, and indexes the pairs' scores from those: the same gradient as scoring
+    each pair's two sides separately, for about half the work.
     """
     torch = _torch()
     for name, arr in (("meta-train", y), ("meta-dev", y_dev)):
         if not np.isfinite(arr).all():
             raise ValueError(f"non-finite {name} dev scores passed to the LMS scorer")
+    n, q, views, d = x.shape
+    better_np, worse_np = training_pairs(y)
+    m = len(better_np)
+    per_epoch = m if cfg.pairs_per_epoch is None else min(cfg.pairs_per_epoch, m)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = build_scorer(x.shape[-1], x.shape[2], z.shape[-1], cfg.hidden, cfg.dropout)
-        xt, zt, yt = torch.from_numpy(x), torch.from_numpy(z), torch.from_numpy(y)
-        flat = xt.reshape(-1, x.shape[2], x.shape[3])
-        model.mu.copy_(flat.mean(0))
-        model.sd.copy_(flat.std(0, unbiased=False).clamp_min(1e-6))
+        model = build_scorer(d, views, z.shape[-1], cfg.hidden, cfg.dropout)
+        rows = torch.from_numpy(np.ascontiguousarray(x.reshape(n * q, views, d)))
+        model.mu.copy_(rows.mean(0))
+        model.sd.copy_(rows.std(0, unbiased=False).clamp_min(1e-6))
+        row_lang = torch.arange(n * q) % q
+        zt = torch.from_numpy(z)
+        better, worse = torch.from_numpy(better_np), torch.from_numpy(worse_np)
         xd = torch.from_numpy(x_dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-        n = len(x)
-        best = (float("nan"), 0, None)
+        best: tuple[float, int, Any] = (math.nan, 0, None)
+        losses: list[float] = []
+        criteria: list[float | None] = []
+        steps = 0
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            if n >= 2:
-                perm = torch.randperm(n, generator=gen)
-                for idx in torch.tensor_split(perm, math.ceil(n / batch_size)):
-                    loss = pairwise_loss(model(xt[idx], zt), yt[idx])
-                    if loss is None:
-                        continue
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
+            total = torch.zeros(())
+            order = torch.randperm(m, generator=gen)[:per_epoch]
+            for start in range(0, per_epoch, batch_size):
+                idx = order[start : start + batch_size]
+                k = len(idx)
+                touched, inv = torch.unique(torch.cat([better[idx], worse[idx]]), return_inverse=True)  # fmt: skip
+                s = (model.models(rows[touched]) * model.langs(zt)[row_lang[touched]]).sum(-1)
+                loss = torch.nn.functional.softplus(s[inv[k:]] - s[inv[:k]]).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach() * k
+                steps += 1
+            losses.append(float(total) / per_epoch if per_epoch else math.nan)
             model.eval()
             with torch.no_grad():
                 crit = kendall_criterion(model(xd, zt).numpy(), y_dev) if len(x_dev) else math.nan
+            criteria.append(_num(crit))
             if math.isnan(best[0]) or (not math.isnan(crit) and crit > best[0]):
                 best = (crit, epoch, copy.deepcopy(model.state_dict()))
         model.load_state_dict(best[2])
         model.eval()
-    return Trained(model, batch_size, lr, best[1], best[0])
+    return Trained(model, batch_size, lr, best[1], best[0], steps, m, losses, criteria)
 
 
 def search_scorer(
@@ -457,7 +531,7 @@ def search_scorer(
     search = []
     for b, lr in grid:
         t = train_scorer(x, z, y, x_dev, y_dev, batch_size=b, lr=lr, cfg=cfg, seed=seed)
-        search.append({"batch_size": b, "lr": lr, "epoch": t.epoch, "criterion": _num(t.criterion)})
+        search.append(t.record())
         score = -math.inf if math.isnan(t.criterion) else t.criterion
         if best is None or score > (-math.inf if math.isnan(best.criterion) else best.criterion):
             best = t
@@ -493,6 +567,7 @@ class GroupResult:
     selected: dict[str, str]  # target -> candidate with the highest s(m, target) in meta-test
     seconds: float = 0.0
     trainings: int = 0  # scorers trained (search included)
+    steps: int = 0  # Adam steps of all of them
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -597,8 +672,7 @@ class LMS:
             fold_info.append({
                 "key": fold.key, "train_langs": list(fold.train_langs),
                 "feature_target": fold.feature_target, "targets": list(fold.targets),
-                "batch_size": trained.batch_size, "lr": trained.lr, "epoch": trained.epoch,
-                "criterion": _num(trained.criterion), "search": search,
+                **trained.record(), "search": search,
             })  # fmt: skip
             for t in fold.targets:
                 scores[t] = {}
@@ -609,19 +683,20 @@ class LMS:
                 if len(test):
                     selected[t] = self.pool.candidates[test[int(np.argmax(scores[t]["meta-test"]))]]
         trainings = sum(len(f["search"]) or 1 for f in fold_info)
+        steps = sum(sum(e["steps"] for e in f["search"]) or f["steps"] for f in fold_info)
         ids = {k: [self.pool.candidates[i] for i in v] for k, v in split.items()}
         if n_train is not None:
             ids["meta-train"] = [self.pool.candidates[i] for i in train]
         seconds = time.perf_counter() - t0
-        return GroupResult(group, ids, fold_info, scores, selected, seconds, trainings)
+        return GroupResult(group, ids, fold_info, scores, selected, seconds, trainings, steps)
 
     def _fit(self, fold: Fold, train, dev, seed: int, grid) -> Trained:
         x, z = self._inputs(train, fold.train_langs, fold.feature_target)
         xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
         y, yd = self._labels(train, fold.train_langs), self._labels(dev, fold.train_langs)
         trained = search_scorer(x, z, y, xd, yd, self.cfg, seed, grid)
-        log.info("fold %s: bs=%d lr=%g epoch=%d meta-dev tau=%.3f", fold.key, trained.batch_size,
-                 trained.lr, trained.epoch, trained.criterion)  # fmt: skip
+        log.info("fold %s: bs=%d lr=%g epoch=%d steps=%d meta-dev tau=%.3f", fold.key,
+                 trained.batch_size, trained.lr, trained.epoch, trained.steps, trained.criterion)  # fmt: skip
         return trained
 
 
