@@ -15,6 +15,7 @@ from xlt.studies.lms.bench import (
     lms_control,
     make_planted_pool,
     make_synthetic_pool,
+    null_tau_sd,
     planted_ceiling,
     pool_from_matrices,
 )
@@ -141,8 +142,12 @@ def test_lms_positive_control_reaches_the_ceiling_and_stays_at_zero_without_sign
     assert ctl["ceiling"] == ctl["pivot_ceiling"]  # a pivot's dev score is the planted skill
     assert ctl["tau"] >= ctl["ceiling"] - 0.05, ctl
     assert ctl["steps"] == optimiser_steps(80 * 79 * 4, 64, 3, None) == 1185
-    null = lms_control("none", CONTROL, n_candidates=160)
-    assert abs(null["tau"]) < 0.1 and all(abs(t["tau"]) < 0.25 for t in null["per_target"].values())  # fmt: skip
+    # no signal: 6 targets x 60 meta-test candidates, so that chance alone keeps the mean τ within
+    # ±0.11 (3 sd of the mean τ of unrelated rankings)
+    null = lms_control("none", CONTROL, n_candidates=240, targets=("af", "pt", "sv", "it", "da", "ro"))  # fmt: skip
+    assert null["chance_sd"] == pytest.approx(null_tau_sd(60) / np.sqrt(6), abs=1e-4)
+    assert null["chance_sd"] == pytest.approx(0.036, abs=0.001)
+    assert abs(null["tau"]) < 3 * null["chance_sd"], null
 
 
 @pytest.mark.parametrize("signal", ["eng", "pivot", "target", "fusion"])
@@ -153,7 +158,7 @@ def test_model_feature_positive_control_finds_the_planted_view(signal):
     # the pool is specific: a feature set that reads other text cannot find the signal
     other = {"eng": "pivot", "pivot": "eng", "target": "eng", "fusion": "eng"}[signal]
     blind = lms_control(signal, {**CONTROL, "model_features": other}, n_candidates=160)
-    assert blind["tau"] < found["tau"] - 0.3, (found["tau"], blind["tau"])
+    assert blind["tau"] < found["tau"] - 0.15, (found["tau"], blind["tau"])
 
 
 def test_language_feature_positive_control():
@@ -162,7 +167,7 @@ def test_language_feature_positive_control():
     args = {**CONTROL, "model_features": "eng"}
     syntax = lms_control("lang", {**args, "lang_features": "syntax"}, n_candidates=160)
     none = lms_control("lang", {**args, "lang_features": "none"}, n_candidates=160)
-    assert syntax["tau"] >= syntax["ceiling"] - 0.05, syntax
+    assert syntax["tau"] >= syntax["ceiling"] - 0.1, syntax
     assert none["tau"] < syntax["tau"] - 0.15, (syntax["tau"], none["tau"])
 
 
@@ -318,6 +323,8 @@ def test_study_tables_and_figures(pool, tmp_path):
     de = pool.langs.index("de")
     assert t2.loc[0, "LMS"] == pool.matrix("test")[pool.candidates.index(g.selected["de"]), de]
     assert t2.loc[0, "All-Target"] == pool.matrix("test")[test[np.argmax(pool.matrix("dev")[test, de])], de]  # fmt: skip
+    notes = ex.selection_notes(pool, main, TINY)  # the table states the steps the scorers took
+    assert g.steps == sum(f["steps"] for f in g.folds) > 0 and f"{g.steps} Adam steps" in notes
 
     abl = ex.run_ablations(pool, TINY, "en", targets, main)
     assert abl["variants"]["features:pivot"]["reused"] == "main"

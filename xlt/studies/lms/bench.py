@@ -204,6 +204,12 @@ def planted_ceiling(target_noise: float) -> float:
     return float(2 / np.pi * np.arcsin(1 / np.sqrt(1 + target_noise**2)))
 
 
+def null_tau_sd(n: int) -> float:
+    """Standard deviation of Kendall τ between two independent rankings of ``n`` items,
+    √(2(2n + 5) / (9n(n − 1))): how far from 0 chance alone puts a τ on ``n`` candidates."""
+    return float(np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1))))
+
+
 def make_planted_pool(
     signal: str = "shared",
     n_candidates: int = 240,
@@ -212,7 +218,7 @@ def make_planted_pool(
     targets: Sequence[str] | None = None,
     dim: int = 16,
     target_noise: float = 0.59,
-    feature_noise: float = 0.1,
+    feature_noise: float = 0.05,
     seed: int = 0,
 ) -> tuple[Pool, np.ndarray]:
     """A pool whose ranking signal is planted in one input of the LMS scorer, and its skills.
@@ -303,7 +309,9 @@ def lms_control(
     planted pools' targets are no pivots, so there is one fold and the search is per-fold).
     Returns, per target and averaged: ``tau`` (LMS's predicted vs the target's test ranking of the
     meta-test candidates), ``ceiling`` (the planted skill's τ), ``pivot_ceiling`` (the best pivot
-    dev score's τ), and the scorers' steps, chosen hyper-parameters, losses and criteria.
+    dev score's τ); ``chance_sd``, the standard deviation of the mean τ of rankings unrelated to
+    the targets' (:func:`null_tau_sd` over √targets); and the scorers' steps, chosen
+    hyper-parameters, losses and criteria.
     """
     from xlt.studies.lms.lms import LMSConfig, run_groups
 
@@ -329,6 +337,7 @@ def lms_control(
     return {
         "signal": signal,
         **{k: round(v, 4) for k, v in mean.items()},
+        "chance_sd": round(null_tau_sd(len(cands)) / np.sqrt(len(targets)), 4),
         "expected_ceiling": 0.0
         if signal == "none"
         else round(planted_ceiling(pool_args.get("target_noise", 0.59)), 4),  # fmt: skip
@@ -369,16 +378,17 @@ def bench_lms(
 ) -> dict:
     """Seconds (wall and CPU) for LMS training + selection for every target of a synthetic pool.
 
-    The default configuration of :class:`~xlt.studies.lms.lms.LMSConfig` (``lms`` overrides keys; the
-    default search is ``shared``: the 4 x 5 grid once, then one training per other fold) on
+    :class:`~xlt.studies.lms.lms.LMSConfig` with ``lms`` overriding its keys (the default search
+    is ``shared``: the 4 x 5 grid once on the all-pivot fold, then one training per other fold) on
     ``n_candidates`` candidates with ``dim``-d features (768 = mBERT), torch limited to
-    ``threads`` threads. Wall time depends heavily on other load: with 2 threads, a busy second
-    core can slow torch's OpenMP barriers ~10x, while 1 thread is about as fast on an idle
-    machine; ``cpu_seconds`` is the process's CPU time.
+    ``threads`` threads. Also the Adam steps taken, the seconds per step, and the steps that the
+    per-fold search (every fold x the whole grid) would take, with the time that implies at the
+    measured seconds per step. Wall time depends on other load; ``cpu_seconds`` is the process's
+    CPU time.
     """
     import torch
 
-    from xlt.studies.lms.lms import LMSConfig, run_groups
+    from xlt.studies.lms.lms import LMS, LMSConfig, candidate_groups, run_groups
 
     torch.set_num_threads(threads)
     pool = make_synthetic_pool(n_candidates, langs, dim, seed)
@@ -388,6 +398,8 @@ def bench_lms(
     res = run_groups(pool, cfg, "en", targets)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     group = next(iter(res.values()))
+    per_fold = LMS(pool, cfg, "en", targets).search_steps(next(iter(candidate_groups(pool, cfg.pool, cfg.methods).values())))  # fmt: skip
+    per_step = seconds / max(group.steps, 1)
     return {
         "name": "lms",
         "seconds": round(seconds, 2),
@@ -398,8 +410,13 @@ def bench_lms(
         "targets": len(group.selected),
         "folds": len(group.folds),
         "trainings": group.trainings,
+        "steps": group.steps,
+        "ms_per_step": round(1000 * per_step, 3),
+        "per_fold_steps": per_fold,
+        "per_fold_seconds_estimate": round(per_fold * per_step, 1),
         "hp_search": cfg.hp_search,
         "hidden": cfg.hidden,
+        "chosen": sorted({(f["batch_size"], f["lr"]) for f in group.folds}),
     }
 
 

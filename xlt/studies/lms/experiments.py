@@ -220,6 +220,24 @@ def selection_table(pool: Pool, main: Mapping, cfg: LMSConfig) -> pd.DataFrame:
     return _with_mean(df, ["method"])
 
 
+def training_summary(main: Mapping) -> str:
+    """How the main run's scorers were trained: Adam steps (search included) and, per fold, the
+    chosen batch size, learning rate, kept epoch, the steps of that training and its meta-dev
+    criterion (one sentence per candidate group)."""
+    parts = []
+    for name, g in _load_groups(main).items():
+        folds = "; ".join(
+            f"{f['key']}: batch {f['batch_size']}, lr {f['lr']:g}, epoch {f['epoch']} of "
+            f"{len(f.get('criteria') or []) or '?'}, {f.get('steps', '?')} steps, meta-dev τ "
+            + ("n/a" if f["criterion"] is None else f"{f['criterion']:.3f}")
+            for f in g.folds
+        )
+        parts.append(
+            f"{name}: {g.trainings} scorer trainings, {g.steps} Adam steps in all ({folds})."
+        )
+    return " ".join(parts)
+
+
 def selection_notes(pool: Pool, main: Mapping, cfg: LMSConfig) -> str:
     k = cfg.n_target
     return (
@@ -231,7 +249,9 @@ def selection_notes(pool: Pool, main: Mapping, cfg: LMSConfig) -> str:
         f"features, {cfg.lang_features} language features, hyper-parameter search "
         f"{cfg.hp_search}); {k}-Target: best score on {k} random target dev examples, mean over "
         f"{cfg.n_draws} draws (where '{k}-Target examples' equals '# target dev' the whole dev "
-        "set was used); All-Target: best target dev score (oracle). Mean rows average the targets."
+        "set was used); All-Target: best target dev score (oracle). Mean rows average the targets. "
+        "Scorer training (one example per ordered candidate pair with different dev scores and "
+        f"training language, {cfg.epochs} epochs): " + training_summary(main)
     )
 
 

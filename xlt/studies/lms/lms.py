@@ -690,6 +690,18 @@ class LMS:
         seconds = time.perf_counter() - t0
         return GroupResult(group, ids, fold_info, scores, selected, seconds, trainings, steps)
 
+    def search_steps(self, cands: np.ndarray, split_seed: int | None = None) -> int:
+        """Adam steps of the per-fold search over the whole grid on ``cands`` (every fold, every
+        grid point), counted without training: the cost that ``hp_search: per-fold`` pays."""
+        cfg = self.cfg
+        train = split_candidates(cands, cfg.split, cfg.split_seed if split_seed is None else split_seed)["meta-train"]  # fmt: skip
+        total = 0
+        for fold in plan_folds(self.targets, self.pivots, cfg.model_features):
+            examples = len(training_pairs(self._labels(train, fold.train_langs))[0])
+            total += sum(optimiser_steps(examples, b, cfg.epochs, cfg.pairs_per_epoch)
+                         for b in cfg.batch_sizes for _ in cfg.lrs)  # fmt: skip
+        return total
+
     def _fit(self, fold: Fold, train, dev, seed: int, grid) -> Trained:
         x, z = self._inputs(train, fold.train_langs, fold.feature_target)
         xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
