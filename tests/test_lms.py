@@ -343,6 +343,8 @@ def test_study_tables_and_figures(pool, tmp_path):
 
     nm = ex.run_nmodels(pool, TINY, "en", targets, main)
     assert list(nm["sizes"]) == ["6", "20"]
+    small, full = (sum(g["steps"] for g in nm["sizes"][n]["groups"].values()) for n in ("6", "20"))
+    assert 0 < small < full and ex.nmodels_steps(nm) == f"6: {small}, 20: {full}"
     t10 = ex.nmodels_table(pool, nm)
     assert list(t10["n_models"]) == ["En-Dev", "6", "20"]
     assert np.allclose(t10.iloc[2][targets].to_numpy(dtype=float), t2["LMS"][:3].to_numpy())

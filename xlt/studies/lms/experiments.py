@@ -436,6 +436,15 @@ def nmodels_records(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def nmodels_steps(nmodels: Mapping) -> str:
+    """ "n: steps" per meta-train size (summed over candidate groups): the scorer's training grows
+    with the number of pairs, about n²."""
+    return ", ".join(
+        f"{size}: {sum(int(g.get('steps', 0)) for g in entry['groups'].values())}"
+        for size, entry in nmodels["sizes"].items()
+    )
+
+
 def nmodels_table(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     """Table 10: rows En-Dev and each meta-train size, columns targets (test score) and mean."""
     rec = nmodels_records(pool, nmodels)
@@ -580,7 +589,9 @@ def write_study_table(
         notes = (
             f"Target test {_metric(pool)} (%) of the candidate LMS selects among the meta-test "
             "candidates when trained on the first n of a seeded shuffle of the meta-train "
-            "candidates (hyper-parameters of the full run reused); En-Dev for reference."
+            "candidates (hyper-parameters of the full run reused); En-Dev for reference. Adam "
+            "steps of the scorers (all folds; the full size includes its search) per size: "
+            + nmodels_steps(docs["nmodels"])
         )
     else:
         raise ValueError(f"unknown LMS table {name!r}; use one of {sorted(TABLE_TITLES)}")
