@@ -235,6 +235,15 @@ def test_same_seed_same_selection_other_seed_other_scores(pool):
     assert c.split == a.split and c.scores != a.scores
 
 
+def test_parallel_training_gives_the_same_results(pool):
+    cfg = TINY.replace(batch_sizes=(8, 16), lrs=(3e-3, 1e-4), hp_search="per-fold")
+    one = run_groups(pool, cfg, "en", ["de", "hi"])["zero-shot"]
+    two = run_groups(pool, cfg, "en", ["de", "hi"], workers=2)["zero-shot"]
+    assert two.scores == one.scores and two.selected == one.selected
+    assert [f["search"] for f in two.folds] == [f["search"] for f in one.folds]
+    assert two.trainings == one.trainings == 8 and two.steps == one.steps
+
+
 # --- folds, splits, pool modes ------------------------------------------------------------------
 
 

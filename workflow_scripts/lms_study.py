@@ -17,5 +17,6 @@ with job(snakemake.log[0], snakemake.threads):
         snakemake.params.source,
         snakemake.params.targets,
         main,
+        workers=snakemake.threads,  # scorer trainings in parallel processes (same results)
     )
     write_json(snakemake.output[0], result)

@@ -470,9 +470,10 @@ CONTROL_SETTINGS = {
 }  # fmt: skip
 
 
-def bench_lms_control(signals, quick: bool = False) -> list[dict]:
+def bench_lms_control(signals, quick: bool = False, workers: int = 1) -> list[dict]:
     """The LMS positive control on each planted signal: the paper's scorer (hidden 1024), grid
-    and 240 candidates (120/60/60); ``quick``: a 32-wide scorer, one grid point, 160 candidates."""
+    and 240 candidates (120/60/60); ``quick``: a 32-wide scorer, one grid point, 160 candidates.
+    ``workers``: scorer-training processes (``--threads``)."""
     from xlt.studies.lms.bench import PLANTED, lms_control
 
     unknown = [s for s in signals if s not in PLANTED]
@@ -480,7 +481,8 @@ def bench_lms_control(signals, quick: bool = False) -> list[dict]:
         raise SystemExit(f"--signals: unknown {unknown}; use some of {list(PLANTED)}")
     small = {"hidden": 32, "batch_sizes": [64], "lrs": [1e-3]} if quick else {}
     n = 160 if quick else 240
-    return [lms_control(s, {**small, **CONTROL_SETTINGS[s]}, n_candidates=n) for s in signals]
+    settings = [{**small, **CONTROL_SETTINGS[s]} for s in signals]
+    return [lms_control(s, c, n_candidates=n, workers=workers) for s, c in zip(signals, settings, strict=True)]  # fmt: skip
 
 
 def print_lms_control(results: list[dict]) -> None:
@@ -539,7 +541,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.lms_control:
-        res = {"lms_control": bench_lms_control(args.signals.split(","), quick=args.quick)}
+        res = {"lms_control": bench_lms_control(args.signals.split(","), args.quick, args.threads)}
         print_lms_control(res["lms_control"])
     elif args.e5_finetune:
         res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir, rounds=1 if args.quick else 2)}  # fmt: skip

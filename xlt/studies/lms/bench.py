@@ -300,6 +300,7 @@ def lms_control(
     *,
     n_candidates: int = 240,
     seed: int = 0,
+    workers: int = 1,
     **pool_args,
 ) -> dict:
     """Train LMS on a planted pool (:func:`make_planted_pool`) and compare its meta-test Kendall τ
@@ -309,7 +310,7 @@ def lms_control(
     planted pools' targets are no pivots, so there is one fold and the search is per-fold).
     Returns, per target and averaged: ``tau`` (LMS's predicted vs the target's test ranking of the
     meta-test candidates), ``ceiling`` (the planted skill's τ), ``pivot_ceiling`` (the best pivot
-    dev score's τ); ``chance_sd``, the standard deviation of the mean τ of rankings unrelated to
+    dev score's τ); ``workers``: training processes; ``chance_sd``, the standard deviation of the mean τ of rankings unrelated to
     the targets' (:func:`null_tau_sd` over √targets); and the scorers' steps, chosen
     hyper-parameters, losses and criteria.
     """
@@ -319,7 +320,7 @@ def lms_control(
     cfg = LMSConfig.from_dict({"pivots": pool.langs[1 : 1 + _n_pivots(signal, pool_args)], **(lms or {})})  # fmt: skip
     targets = [lang for lang in pool.langs[1:] if lang not in cfg.pivots]
     t0 = time.perf_counter()
-    (group,) = run_groups(pool, cfg, "en", targets).values()
+    (group,) = run_groups(pool, cfg, "en", targets, workers=workers).values()
     seconds = time.perf_counter() - t0
     dev, test = pool.matrix("dev"), pool.matrix("test")
     cands = np.array([pool.candidates.index(c) for c in group.split["meta-test"]])
@@ -380,22 +381,22 @@ def bench_lms(
 
     :class:`~xlt.studies.lms.lms.LMSConfig` with ``lms`` overriding its keys (the default search
     is ``shared``: the 4 x 5 grid once on the all-pivot fold, then one training per other fold) on
-    ``n_candidates`` candidates with ``dim``-d features (768 = mBERT), torch limited to
-    ``threads`` threads. Also the Adam steps taken, the seconds per step, and the steps that the
+    ``n_candidates`` candidates with ``dim``-d features (768 = mBERT), the scorers trained in
+    ``threads`` processes of one torch thread each. Also the Adam steps taken, the seconds per step, and the steps that the
     per-fold search (every fold x the whole grid) would take, with the time that implies at the
-    measured seconds per step. Wall time depends on other load; ``cpu_seconds`` is the process's
-    CPU time.
+    measured seconds per step (wall time over all workers). Wall time depends on other load;
+    ``cpu_seconds`` is the main process's CPU time (the workers' is not in it).
     """
     import torch
 
     from xlt.studies.lms.lms import LMS, LMSConfig, candidate_groups, run_groups
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(1)
     pool = make_synthetic_pool(n_candidates, langs, dim, seed)
     cfg = LMSConfig.from_dict(lms)
     targets = [lang for lang in langs if lang != "en"]
     t0, c0 = time.perf_counter(), time.process_time()
-    res = run_groups(pool, cfg, "en", targets)
+    res = run_groups(pool, cfg, "en", targets, workers=threads)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     group = next(iter(res.values()))
     per_fold = LMS(pool, cfg, "en", targets).search_steps(next(iter(candidate_groups(pool, cfg.pool, cfg.methods).values())))  # fmt: skip

@@ -538,6 +538,19 @@ def train_scorer(
     return Trained(model, batch_size, lr, best[1], best[0], steps, m, losses, criteria)
 
 
+def _pick(trainings: Sequence[Trained]) -> Trained:
+    """The best of a search on the meta-dev criterion (ties and undefined criteria: the first in
+    grid order), with every training's record as its ``search``."""
+    best: Trained | None = None
+    for t in trainings:
+        score = -math.inf if math.isnan(t.criterion) else t.criterion
+        if best is None or score > (-math.inf if math.isnan(best.criterion) else best.criterion):
+            best = t
+    assert best is not None
+    best.search = [t.record() for t in trainings]
+    return best
+
+
 def search_scorer(
     x,
     z,
@@ -547,21 +560,47 @@ def search_scorer(
     cfg: LMSConfig,
     seed: int,
     grid: Sequence[tuple[int, float]] | None = None,
+    workers: int = 1,
 ) -> Trained:
     """Train one scorer per (batch size, lr) of ``grid`` (default: the config's) and keep the best
     on the meta-dev criterion (ties and undefined criteria: the first in grid order)."""
     grid = list(grid or [(b, lr) for b in cfg.batch_sizes for lr in cfg.lrs])
-    best: Trained | None = None
-    search = []
-    for b, lr in grid:
-        t = train_scorer(x, z, y, x_dev, y_dev, batch_size=b, lr=lr, cfg=cfg, seed=seed)
-        search.append(t.record())
-        score = -math.inf if math.isnan(t.criterion) else t.criterion
-        if best is None or score > (-math.inf if math.isnan(best.criterion) else best.criterion):
-            best = t
-    assert best is not None
-    best.search = search
-    return best
+    jobs = [dict(x=x, z=z, y=y, x_dev=x_dev, y_dev=y_dev, batch_size=b, lr=lr, cfg=cfg, seed=seed)
+            for b, lr in grid]  # fmt: skip
+    return _pick(train_many(jobs, workers))
+
+
+def train_many(jobs: Sequence[Mapping[str, Any]], workers: int = 1) -> list[Trained]:
+    """:func:`train_scorer` on each job (its keyword arguments), in order; with ``workers`` > 1
+    in that many worker processes of one torch thread each. Every training is seeded and
+    single-threaded, so the results do not depend on ``workers`` (tests/test_lms.py)."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [train_scorer(**job) for job in jobs]
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
+    with concurrent.futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        done = list(pool.map(_train_in_worker, jobs))
+    out = []
+    for job, (trained, weights) in zip(jobs, done, strict=True):
+        x, z = job["x"], job["z"]
+        model = build_scorer(x.shape[-1], x.shape[2], z.shape[-1], job["cfg"].hidden, job["cfg"].dropout)  # fmt: skip
+        model.load_state_dict(weights)
+        model.eval()
+        trained.model = model
+        out.append(trained)
+    return out
+
+
+def _train_in_worker(job: Mapping[str, Any]) -> tuple[Trained, dict]:
+    """One training in a worker process: the record, and the weights (a module of a local class
+    cannot be pickled; the parent rebuilds it)."""
+    _torch().set_num_threads(1)
+    trained = train_scorer(**job)
+    weights = trained.model.state_dict()
+    trained.model = None
+    return trained, weights
 
 
 def _num(x: float) -> float | None:
@@ -618,10 +657,12 @@ class LMS:
         cfg: settings; ``cfg.pivots`` absent from the pool are dropped (see :func:`task_pivots`).
         source: the source language (English dev text for [Eng] features).
         targets: languages to select for (the source excluded).
+        workers: processes that train scorers in parallel (1: in this process); results do not
+            depend on it.
     """
 
-    def __init__(self, pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str]):
-        self.pool, self.cfg, self.source = pool, cfg, source
+    def __init__(self, pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], workers: int = 1):  # fmt: skip
+        self.pool, self.cfg, self.source, self.workers = pool, cfg, source, workers
         self.targets = [t for t in targets if t != source]
         self.pivots = task_pivots(cfg.pivots, pool.langs, source)
         self.dev = pool.matrix("dev")
@@ -670,39 +711,37 @@ class LMS:
         if n_train is not None and n_train < len(train):
             train = train[np.random.default_rng(split_seed).permutation(len(train))[:n_train]]
         folds = plan_folds(self.targets, self.pivots, cfg.model_features)
-        shared = anchor = None
+        dev = split["meta-dev"]
+        full = [(b, lr) for b in cfg.batch_sizes for lr in cfg.lrs]
+        anchor = None
+        trained: dict[Fold, Trained] = {}
         if hps is None and cfg.hp_search == "shared":
+            # search once, on the fold that trains on all pivots; the other folds reuse its choice
             anchor = next((f for f in folds if len(f.train_langs) == len(self.pivots)), folds[0])
-            shared = self._fit(anchor, train, split["meta-dev"], seed, None)
+            trained[anchor] = self._fit_all([(anchor, full)], train, dev, seed)[0]
+            grids = [(f, [(trained[anchor].batch_size, trained[anchor].lr)]) for f in folds if f != anchor]  # fmt: skip
+        elif hps is not None:
+            grids = [(f, [hps.get(f.key) or hps["+".join(f.train_langs)]]) for f in folds]
+        else:
+            grids = [(f, full) for f in folds]
+        trained.update(zip([f for f, _ in grids], self._fit_all(grids, train, dev, seed), strict=True))  # fmt: skip
         scores: dict[str, dict[str, list[float]]] = {}
         selected: dict[str, str] = {}
         fold_info = []
         for fold in folds:
-            if shared is not None and fold == anchor:
-                trained = shared
-            else:
-                if shared is not None:
-                    grid = [(shared.batch_size, shared.lr)]
-                elif hps is not None:
-                    grid = [hps.get(fold.key) or hps["+".join(fold.train_langs)]]
-                else:
-                    grid = None
-                trained = self._fit(fold, train, split["meta-dev"], seed, grid)
-            search = (
-                trained.search
-                if shared is None
-                else ([] if trained is not shared else shared.search)
-            )
+            fit = trained[fold]
+            # with a shared search only the anchor fold searched; the others trained once
+            search = [] if anchor is not None and fold != anchor else fit.search
             fold_info.append({
                 "key": fold.key, "train_langs": list(fold.train_langs),
                 "feature_target": fold.feature_target, "targets": list(fold.targets),
-                **trained.record(), "search": search,
+                **fit.record(), "search": search,
             })  # fmt: skip
             for t in fold.targets:
                 scores[t] = {}
                 for name in ("meta-dev", "meta-test"):
                     x, z = self._inputs(split[name], [t], t)
-                    scores[t][name] = predict(trained.model, x, z)[:, 0].tolist()
+                    scores[t][name] = predict(fit.model, x, z)[:, 0].tolist()
                 test = split["meta-test"]
                 if len(test):
                     selected[t] = self.pool.candidates[test[int(np.argmax(scores[t]["meta-test"]))]]
@@ -726,14 +765,31 @@ class LMS:
                          for b in cfg.batch_sizes for _ in cfg.lrs)  # fmt: skip
         return total
 
+    def _fit_all(self, grids: Sequence[tuple[Fold, Sequence[tuple[int, float]]]], train, dev, seed: int) -> list[Trained]:  # fmt: skip
+        """Train every (fold, grid point) of ``grids`` (in :attr:`workers` processes) and keep,
+        per fold, the best on the meta-dev criterion."""
+        jobs, owner = [], []
+        for i, (fold, grid) in enumerate(grids):
+            x, z = self._inputs(train, fold.train_langs, fold.feature_target)
+            xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
+            y, yd = self._labels(train, fold.train_langs), self._labels(dev, fold.train_langs)
+            for b, lr in grid:
+                jobs.append(dict(x=x, z=z, y=y, x_dev=xd, y_dev=yd, batch_size=b, lr=lr,
+                                 cfg=self.cfg, seed=seed))  # fmt: skip
+                owner.append(i)
+        done = train_many(jobs, self.workers)
+        out = []
+        for i, (fold, _) in enumerate(grids):
+            best = _pick([t for t, o in zip(done, owner, strict=True) if o == i])
+            log.info("fold %s: bs=%d lr=%g epoch=%d steps=%d meta-dev tau=%.3f", fold.key,
+                     best.batch_size, best.lr, best.epoch, best.steps, best.criterion)  # fmt: skip
+            out.append(best)
+        return out
+
     def _fit(self, fold: Fold, train, dev, seed: int, grid) -> Trained:
-        x, z = self._inputs(train, fold.train_langs, fold.feature_target)
-        xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
-        y, yd = self._labels(train, fold.train_langs), self._labels(dev, fold.train_langs)
-        trained = search_scorer(x, z, y, xd, yd, self.cfg, seed, grid)
-        log.info("fold %s: bs=%d lr=%g epoch=%d steps=%d meta-dev tau=%.3f", fold.key,
-                 trained.batch_size, trained.lr, trained.epoch, trained.steps, trained.criterion)  # fmt: skip
-        return trained
+        """One fold's scorer: the search over ``grid`` (default: the config's whole grid)."""
+        full = [(b, lr) for b in self.cfg.batch_sizes for lr in self.cfg.lrs]
+        return self._fit_all([(fold, grid or full)], train, dev, seed)[0]
 
 
 def run_groups(
@@ -747,13 +803,14 @@ def run_groups(
     hps: Mapping[str, Mapping[str, tuple[int, float]]] | None = None,
     n_train: int | None = None,
     only: Sequence[str] | None = None,
+    workers: int = 1,
 ) -> dict[str, GroupResult]:
     """:meth:`LMS.run` for every candidate group of ``cfg.pool`` (per method, or all together).
 
     ``hps``: group -> fold key -> (batch size, lr), to reuse a previous search; ``only``: run
-    just these groups.
+    just these groups; ``workers``: training processes (:class:`LMS`).
     """
-    lms = LMS(pool, cfg, source, targets)
+    lms = LMS(pool, cfg, source, targets, workers)
     return {
         name: lms.run(
             idx,
