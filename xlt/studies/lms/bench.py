@@ -391,12 +391,16 @@ def bench_lms(
 
     from xlt.studies.lms.lms import LMS, LMSConfig, candidate_groups, run_groups
 
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
     pool = make_synthetic_pool(n_candidates, langs, dim, seed)
     cfg = LMSConfig.from_dict(lms)
     targets = [lang for lang in langs if lang != "en"]
     t0, c0 = time.perf_counter(), time.process_time()
-    res = run_groups(pool, cfg, "en", targets, workers=threads)
+    try:
+        res = run_groups(pool, cfg, "en", targets, workers=threads)
+    finally:
+        torch.set_num_threads(before)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     group = next(iter(res.values()))
     per_fold = LMS(pool, cfg, "en", targets).search_steps(next(iter(candidate_groups(pool, cfg.pool, cfg.methods).values())))  # fmt: skip
