@@ -492,6 +492,7 @@ def train_scorer(
             raise ValueError(f"non-finite {name} dev scores passed to the LMS scorer")
     _keep_freed_heap()
     n, q, views, d = x.shape
+    t0 = time.perf_counter()
     better_np, worse_np = training_pairs(y)
     m = len(better_np)
     per_epoch = m if cfg.pairs_per_epoch is None else min(cfg.pairs_per_epoch, m)
@@ -535,6 +536,10 @@ def train_scorer(
                 best = (crit, epoch, copy.deepcopy(model.state_dict()))
         model.load_state_dict(best[2])
         model.eval()
+    log.info("scorer bs=%d lr=%g: %d examples, %d steps in %.1f s (%.1f ms/step); loss %s; "
+             "meta-dev τ %s", batch_size, lr, m, steps, time.perf_counter() - t0,
+             1000 * (time.perf_counter() - t0) / max(steps, 1), [round(v, 4) for v in losses],
+             criteria)  # fmt: skip
     return Trained(model, batch_size, lr, best[1], best[0], steps, m, losses, criteria)
 
 
