@@ -119,6 +119,7 @@ def finetune_params(wildcards):
             "labels": PLAN.labels(t.name),
             "source": t.source,
             "encoder": t.encoder,
+            "encoder_kind": PLAN.encoders[t.encoder]["kind"],
             "seed": int(wildcards.seed),
             **parse_hp(wildcards.hp),
             **config["finetune"],

@@ -20,6 +20,10 @@ def test_bench_quick_reports_every_measurement(tmp_path, capsys):
     # interpolation: scored in place; the interpolator holds exactly the three endpoint copies
     assert res["interpolation"]["models_per_second"] > 0 and res["interpolation"]["copies"] == 3.0
     assert "(h) interpolation" in printed
+    # fp32 vs bf16 (at a toy shape under --quick): both timed, and what precision auto picks here
+    prec = res["precision"]
+    assert set(prec["train_tokens_per_s"]) == {"fp32", "bf16"} and prec["train_speedup"] > 0
+    assert prec["auto_chooses"] in ("fp32", "bf16") and "(g) fp32 vs bf16" in printed
     assert json.loads(out.read_text())["padding"] == res["padding"]
 
 

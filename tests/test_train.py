@@ -195,11 +195,12 @@ def test_mean_pooling_ignores_padding_and_needs_a_pooler(tiny):
         mean_pool(first, "some/encoder")
 
 
-def test_candidate_job_is_deterministic_and_writes_its_record(tiny, tmp_path):
+def test_candidate_job_is_deterministic_and_writes_its_record(tiny, tmp_path, capsys):
     data = tiny["data"] / "synth-sentiment"
     params = {"task": "sentiment", "method": "zero-shot", "kind": "classification",
               "labels": list(SENTIMENT_LABELS), "lr": 2e-3, "epochs": 1, "batch_size": 16,
-              "seed": 7, "encoder": "tiny", "source": "en", "device": "cpu"}  # fmt: skip
+              "seed": 7, "encoder": "tiny", "encoder_kind": "tiny", "source": "en",
+              "device": "cpu", "precision": "auto"}  # fmt: skip
     evals = {f"{lang}/{s}": str(data / lang / f"{s}.jsonl") for lang in ("en", "de") for s in ("dev", "test")}  # fmt: skip
     outs = []
     for run in ("a", "b"):
@@ -211,6 +212,13 @@ def test_candidate_job_is_deterministic_and_writes_its_record(tiny, tmp_path):
     assert set(m[0]["scores"]) == {"en", "de"}
     assert set(m[0]["scores"]["de"]["test"]) == {"accuracy", "macro_f1"}
     assert m[0]["provenance"]["seed"] == 7 and m[0]["hp"] == "lr0.002-ep1-bs16"
+    # precision auto keeps the tiny encoder in fp32, and says so (with what it detected)
+    prec = m[0]["provenance"]["precision"]
+    assert prec["requested"] == "auto" and prec["used"] == "fp32" and "tiny" in prec["reason"]
+    assert set(prec["cpu"]) == {"model", "bf16_flags"}
+    # every scoring pass shows progress per language and split (in the job's log)
+    err = capsys.readouterr().err
+    assert all(f"{s}:" in err for s in ("en/dev", "en/test", "de/dev", "de/test")), err[-2000:]
     with np.load(outs[0]["features"]) as z:
         assert list(z["langs"]) == ["de", "en"] and z["features"].shape == (2, 48)
 

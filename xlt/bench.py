@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import tempfile
 import time
@@ -212,6 +213,97 @@ def bench_candidate_step(size: str = "paper", steps: int = 20, batch_size: int =
         ),
         "final_loss": round(state.losses[-1], 4),
     }
+
+
+E5_SHAPE = {"vocab_size": 250037, "hidden_size": 384, "num_hidden_layers": 12,
+            "num_attention_heads": 12, "intermediate_size": 1536}  # fmt: skip
+# make bench --quick (the tests): the same code at a toy shape
+QUICK_SHAPE = {"vocab_size": 4000, "hidden_size": 64, "num_hidden_layers": 2,
+               "num_attention_heads": 2, "intermediate_size": 128}  # fmt: skip
+
+
+def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eval_batch: int = 64, rounds: int = 3, shape: dict | None = None) -> dict:  # fmt: skip
+    """fp32 against bf16 for multilingual-e5-small-shaped fine-tuning (the input embeddings
+    frozen, as the real-data configs train it; AdamW; batch 16 x 48, a typical sentence batch)
+    and scoring (batch 64), on the CPU, with what ``precision: auto`` would choose here.
+
+    The precisions alternate round by round and each keeps its fastest round, so a machine whose
+    speed drifts (shared cores) biases neither. The model is randomly initialised: speed depends on
+    the shapes, not the weights (accuracy parity is measured on real runs, docs/real-data.md)."""
+    from transformers import BertConfig, BertForTokenClassification
+
+    from .train.loop import LoopConfig, autocast, make_optimizer
+    from .train.precision import resolve
+
+    shape = shape or E5_SHAPE
+    cfg = BertConfig(**shape, max_position_embeddings=514, num_labels=len(NER_LABELS))
+    gen = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, cfg.vocab_size, (batch_size, seq_len), generator=gen)
+    labels = torch.randint(0, cfg.num_labels, (batch_size, seq_len), generator=gen)
+    eval_ids = torch.randint(5, cfg.vocab_size, (eval_batch, seq_len), generator=gen)
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+    device = torch.device("cpu")
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(1)
+        model = BertForTokenClassification(cfg)
+        model.get_input_embeddings().weight.requires_grad_(False)
+        runs[precision] = (model, make_optimizer(model, LoopConfig(lr=1e-4)))
+
+    def train_round(precision: str) -> float:
+        model, opt = runs[precision]
+        model.train()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            with autocast(device, precision):
+                loss = model(**batch).loss
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return (time.perf_counter() - t0) / steps
+
+    @torch.no_grad()
+    def eval_round(precision: str) -> float:
+        model = runs[precision][0].eval()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            with autocast(device, precision):
+                model(input_ids=eval_ids, attention_mask=torch.ones_like(eval_ids))
+        return (time.perf_counter() - t0) / steps
+
+    for precision in runs:  # warm-up: kernels, allocator
+        train_round(precision)
+        eval_round(precision)
+    best = {(p, kind): math.inf for p in runs for kind in ("train", "eval")}
+    for _ in range(rounds):
+        for precision in runs:
+            best[precision, "train"] = min(best[precision, "train"], train_round(precision))
+            best[precision, "eval"] = min(best[precision, "eval"], eval_round(precision))
+    tok = {k: round((batch_size if k[1] == "train" else eval_batch) * seq_len / v) for k, v in best.items()}  # fmt: skip
+    auto = resolve("auto", "cpu", "bundled")
+    return {
+        "model": (
+            "multilingual-e5-small shape (12 x 384, vocab 250k, embeddings frozen)"
+            if shape == E5_SHAPE
+            else f"BERT {shape['num_hidden_layers']} x {shape['hidden_size']}, vocab {shape['vocab_size']}"
+        ),
+        "batch": f"train {batch_size} x {seq_len}, score {eval_batch} x {seq_len}",
+        "threads": torch.get_num_threads(),
+        "cpu": auto["cpu"]["model"],
+        "bf16_flags": auto["cpu"]["bf16_flags"],
+        "auto_chooses": auto["used"],
+        "train_tokens_per_s": {p: tok[p, "train"] for p in runs},
+        "score_tokens_per_s": {p: tok[p, "eval"] for p in runs},
+        "train_speedup": round(best["fp32", "train"] / best["bf16", "train"], 2),
+        "score_speedup": round(best["fp32", "eval"] / best["bf16", "eval"], 2),
+    }
+
+
+def print_precision(r: dict) -> None:
+    print(f"(g) fp32 vs bf16, {r['model']}, {r['batch']}, {r['threads']} threads, {r['cpu']} (bf16 flags {r['bf16_flags'] or 'none'}; precision auto chooses {r['auto_chooses']}):")  # fmt: skip
+    t, s = r["train_tokens_per_s"], r["score_tokens_per_s"]
+    print(f"    fine-tuning: fp32 {t['fp32']} tokens/s, bf16 {t['bf16']} tokens/s: {r['train_speedup']}x")  # fmt: skip
+    print(f"    scoring:     fp32 {s['fp32']} tokens/s, bf16 {s['bf16']} tokens/s: {r['score_speedup']}x")  # fmt: skip
 
 
 def print_candidate_step(r: dict) -> None:
@@ -535,6 +627,11 @@ def main(argv=None) -> dict:
         help="(c): hyper-parameter search of the timed LMS run (per-fold: the paper's, ~3.5x the steps)",
     )
     ap.add_argument("--e5-dir", help="--e5-finetune: an already converted encoder directory")
+    ap.add_argument(
+        "--precision-e5",
+        action="store_true",
+        help="only fp32 vs bf16 tokens/s of e5-small-shaped fine-tuning and scoring (CPU)",
+    )
     ap.add_argument("--size", choices=sorted(CANDIDATE_SIZES), default="paper")
     ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="bf16")
     ap.add_argument("--steps", type=int, default=20)
@@ -543,6 +640,9 @@ def main(argv=None) -> dict:
     if args.lms_control:
         res = {"lms_control": bench_lms_control(args.signals.split(","), args.quick, args.threads)}
         print_lms_control(res["lms_control"])
+    elif args.precision_e5:
+        res = {"precision": bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()}  # fmt: skip
+        print_precision(res["precision"])
     elif args.e5_finetune:
         res = {"e5_finetune": bench_e5_finetune(n=48 if args.quick else 200, threads=args.threads, encoder_dir=args.e5_dir, rounds=1 if args.quick else 2)}  # fmt: skip
         print_e5_finetune(res["e5_finetune"])
@@ -595,6 +695,8 @@ def bench_all(args) -> dict:
     print(f"    chosen (batch size, lr): {lm['chosen']}; the per-fold search would take {lm['per_fold_steps']} steps, ~{lm['per_fold_seconds_estimate']:.0f} s at this rate")  # fmt: skip
     res["interpolation"] = bench_interpolation(n_models=6 if args.quick else 40, n_dev=60 if args.quick else 300)  # fmt: skip
     print_interpolation(res["interpolation"])
+    res["precision"] = bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()  # fmt: skip
+    print_precision(res["precision"])
     return res
 
 

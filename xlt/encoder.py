@@ -358,7 +358,8 @@ def pretrain(
         weight_decay=cfg.weight_decay,
         seed=cfg.seed,
         device=cfg.device,
-        precision=cfg.precision,
+        # the tiny encoder trains in fp32 under auto (xlt.train.precision): exact and as fast
+        precision="fp32" if cfg.precision == "auto" else cfg.precision,
         log_every=50,
     )
     hook = _Throughput(batch_size * cfg.seq_len)

@@ -35,7 +35,8 @@ from .tasks import (
     padding_efficiency,
     predict,
 )
-from .train.loop import Hook, LoopConfig, LossFn, default_loss, resolve_device, train
+from .train.loop import Hook, LoopConfig, LossFn, autocast, default_loss, resolve_device, train
+from .train.precision import resolve as resolve_precision
 
 log = logging.getLogger("xlt.finetune")
 
@@ -53,7 +54,8 @@ class FinetuneConfig:
     warmup_ratio: float = 0.1
     eval_batch_size: int = 128
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (xlt.train.precision)
+    encoder_kind: str | None = None  # tiny | bundled | hub: what precision auto decides on
     pooling: str = "first"  # classification: first | mean (see TaskSpec)
     # keep the word-embedding matrix fixed (no gradient, no AdamW state): multilingual-e5-small's
     # 250k x 384 = 96M of its 118M parameters, so CPU fine-tuning is much faster and leaner
@@ -63,6 +65,10 @@ class FinetuneConfig:
     def spec(self) -> TaskSpec:
         return TaskSpec(self.kind, tuple(self.labels), self.pooling)
 
+    def precision_info(self) -> dict[str, Any]:
+        """The precision this job uses, why, and what was detected (xlt.train.precision)."""
+        return resolve_precision(self.precision, resolve_device(self.device).type, self.encoder_kind)  # fmt: skip
+
     def loop(self) -> LoopConfig:
         return LoopConfig(
             lr=self.lr,
@@ -71,7 +77,7 @@ class FinetuneConfig:
             warmup_ratio=self.warmup_ratio,
             seed=self.seed,
             device=self.device,
-            precision=self.precision,
+            precision=self.precision_info()["used"],
         )
 
 
@@ -174,6 +180,7 @@ def finetune(
 def evaluate(
     model, spec: TaskSpec, tokenizer, evals, cfg: FinetuneConfig, device
 ) -> CandidateResult:
+    precision = cfg.precision_info()["used"]
     out_scores: dict[str, dict[str, dict[str, float]]] = {}
     preds: dict[str, list] = {}
     features: dict[str, np.ndarray] = {}
@@ -184,9 +191,8 @@ def evaluate(
                 continue
             feats = encode(spec, tokenizer, records, cfg.max_length)
             truncated += feats.truncated
-            pred, first = predict(
-                model, spec, feats, tokenizer.pad_token_id, cfg.eval_batch_size, device
-            )
+            with autocast(device, precision):  # scoring in the precision the model trained in
+                pred, first = predict(model, spec, feats, tokenizer.pad_token_id, cfg.eval_batch_size, device, f"{lang}/{split}")  # fmt: skip
             out_scores.setdefault(lang, {})[split] = {
                 k: round(v, 4)
                 for k, v in scores(spec.kind, gold_answers(spec.kind, records), pred).items()
@@ -244,7 +250,7 @@ def write_candidate(
             "scores": result.scores,
             "loss_curve": {"every": k, "values": curve},
             "info": result.info,
-            "provenance": provenance(cfg.seed),
+            "provenance": {**provenance(cfg.seed), "precision": cfg.precision_info()},
         },
     )
 
@@ -270,7 +276,8 @@ def finetune_config(params: Mapping[str, Any], labels: Sequence[str]) -> Finetun
         warmup_ratio=float(params.get("warmup_ratio", 0.1)),
         eval_batch_size=int(params.get("eval_batch_size", 128)),
         device=params.get("device", "auto"),
-        precision=params.get("precision", "fp32"),
+        precision=params.get("precision", "auto"),
+        encoder_kind=params.get("encoder_kind"),
         pooling=params.get("pooling", "first"),
         freeze_embeddings=bool(params.get("freeze_embeddings", False)),
     )

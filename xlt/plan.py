@@ -240,6 +240,7 @@ class Plan:
             **finetune,
             "task": task,
             "kind": t.kind,
+            "encoder_kind": self.encoders[t.encoder]["kind"],
             "pooling": t.pooling,
             "labels": self.labels(task),
             "source": t.source,

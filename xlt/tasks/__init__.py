@@ -79,9 +79,10 @@ def build_model(spec: TaskSpec, encoder_dir: str, seed: int):
     return spec.impl.build_model(spec, encoder_dir, seed)
 
 
-def predict(model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device) -> tuple[list, np.ndarray]:  # fmt: skip
-    """Predictions per example and the mean first-token final-layer vector of the set."""
-    return spec.impl.predict(model, spec, feats, pad_id, batch_size, device)
+def predict(model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device, desc: str = "") -> tuple[list, np.ndarray]:  # fmt: skip
+    """Predictions per example and the mean first-token final-layer vector of the set (``desc``:
+    the set's name on the progress bar)."""
+    return spec.impl.predict(model, spec, feats, pad_id, batch_size, device, desc)
 
 
 def gold_answers(kind: str, records: Sequence[Mapping]) -> list:

@@ -13,7 +13,7 @@ torch and transformers are imported where a model is touched, so scoring and tab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -75,6 +75,18 @@ def padding_efficiency(lengths: np.ndarray, batches: Sequence[np.ndarray]) -> fl
     real = sum(int(lengths[b].sum()) for b in batches)
     padded = sum(len(b) * int(lengths[b].max()) for b in batches)
     return real / max(1, padded)
+
+
+def eval_batches(feats: Features, batch_size: int, desc: str = "") -> Iterator[np.ndarray]:
+    """Evaluation batches (sorted by length), with a progress bar in sentences (to the job's log:
+    a long scoring pass is never silent). ``desc`` names the set, e.g. ``de/test``."""
+    from tqdm import tqdm
+
+    batches = bucket_batches(feats.lengths, batch_size)
+    with tqdm(total=len(feats), desc=desc or "score", unit="sent", mininterval=10, maxinterval=60) as bar:  # fmt: skip
+        for idx in batches:
+            yield idx
+            bar.update(len(idx))
 
 
 def pad_inputs(feats: Features, idx: np.ndarray, pad_id: int) -> dict[str, torch.Tensor]:
@@ -148,15 +160,16 @@ class TaskKind:
         """The prediction of sequence ``i`` from its row of the head's output."""
         raise NotImplementedError
 
-    def predict(self, model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device) -> tuple[list, np.ndarray]:  # fmt: skip
-        """Predictions per example and the mean first-token final-layer vector of the set."""
+    def predict(self, model, spec: TaskSpec, feats: Features, pad_id: int, batch_size: int, device, desc: str = "") -> tuple[list, np.ndarray]:  # fmt: skip
+        """Predictions per example and the mean first-token final-layer vector of the set
+        (``desc`` names the set on the progress bar, :func:`eval_batches`)."""
         import torch
 
         model.eval()
         out: list = [None] * len(feats)
         first_sum = None
         with torch.no_grad():
-            for idx in bucket_batches(feats.lengths, batch_size):
+            for idx in eval_batches(feats, batch_size, desc):
                 batch = self.collate(feats, idx, pad_id)
                 batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
                 res = model(**batch, output_hidden_states=True)
