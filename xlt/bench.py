@@ -562,16 +562,16 @@ CONTROL_SETTINGS = {
 }  # fmt: skip
 
 
-def bench_lms_control(signals, quick: bool = False, workers: int = 1) -> list[dict]:
-    """The LMS positive control on each planted signal: the paper's scorer (hidden 1024), grid
-    and 240 candidates (120/60/60); ``quick``: a 32-wide scorer, one grid point, 160 candidates.
-    ``workers``: scorer-training processes (``--threads``)."""
+def bench_lms_control(signals, quick: bool = False, workers: int = 1, hidden: int = 1024) -> list[dict]:  # fmt: skip
+    """The LMS positive control on each planted signal: the paper's scorer (``hidden`` 1024),
+    grid and 240 candidates (120/60/60); ``quick``: a 32-wide scorer, one grid point, 160
+    candidates. ``workers``: scorer-training processes (``--threads``)."""
     from xlt.studies.lms.bench import PLANTED, lms_control
 
     unknown = [s for s in signals if s not in PLANTED]
     if unknown:
         raise SystemExit(f"--signals: unknown {unknown}; use some of {list(PLANTED)}")
-    small = {"hidden": 32, "batch_sizes": [64], "lrs": [1e-3]} if quick else {}
+    small = {"hidden": 32, "batch_sizes": [64], "lrs": [1e-3]} if quick else {"hidden": hidden}
     n = 160 if quick else 240
     settings = [{**small, **CONTROL_SETTINGS[s]} for s in signals]
     return [lms_control(s, c, n_candidates=n, workers=workers) for s, c in zip(signals, settings, strict=True)]  # fmt: skip
@@ -582,7 +582,7 @@ def print_lms_control(results: list[dict]) -> None:
     print(f"(i) LMS positive control: planted pools of {r0['candidates']} candidates (meta-train/dev/test 50/25/25 %), Kendall τ of LMS's ranking of the meta-test candidates vs their target test scores, mean over targets:")  # fmt: skip
     for r in results:
         hps = ", ".join(f"bs {f['batch_size']} lr {f['lr']:g} epoch {f['epoch']}" for f in r["folds"][:1])  # fmt: skip
-        print(f"    {r['signal']:>6} ({r['model_features']}/{r['lang_features']} features): τ {r['tau']:+.3f} (chance sd {r['chance_sd']:.3f})   ceiling {r['ceiling']:+.3f} (expected {r['expected_ceiling']:.3f}; best pivot dev {r['pivot_ceiling']:+.3f})   {r['steps']} Adam steps in {r['trainings']} trainings, {r['seconds']:.0f} s; chosen {hps}")  # fmt: skip
+        print(f"    {r['signal']:>6} ({r['model_features']}/{r['lang_features']} features, hidden {r['hidden']}): τ {r['tau']:+.3f} (chance sd {r['chance_sd']:.3f})   ceiling {r['ceiling']:+.3f} (expected {r['expected_ceiling']:.3f}; best pivot dev {r['pivot_ceiling']:+.3f})   {r['steps']} Adam steps in {r['trainings']} trainings, {r['seconds']:.0f} s; chosen {hps}")  # fmt: skip
 
 
 def main(argv=None) -> dict:
@@ -621,6 +621,12 @@ def main(argv=None) -> dict:
         help="--lms-control: planted signals, comma-separated (shared, none, eng, pivot, target, fusion, lang)",
     )
     ap.add_argument(
+        "--lms-hidden",
+        type=int,
+        default=1024,
+        help="(c) and --lms-control: width of the scorer's FFNNs (the paper's 1024)",
+    )
+    ap.add_argument(
         "--lms-search",
         choices=["shared", "per-fold"],
         default="shared",
@@ -638,7 +644,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.lms_control:
-        res = {"lms_control": bench_lms_control(args.signals.split(","), args.quick, args.threads)}
+        res = {"lms_control": bench_lms_control(args.signals.split(","), args.quick, args.threads, args.lms_hidden)}  # fmt: skip
         print_lms_control(res["lms_control"])
     elif args.precision_e5:
         res = {"precision": bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()}  # fmt: skip
@@ -674,7 +680,7 @@ def bench_all(args) -> dict:
     res["lms"] = bench_lms(
         n_candidates=48 if args.quick else 240,
         threads=args.threads,
-        lms={"hp_search": args.lms_search, **quick_lms},
+        lms={"hp_search": args.lms_search, "hidden": args.lms_hidden, **quick_lms},
     )
     m, p = res["mlm"], res["padding"]
     print(f"(a) MLM pretraining, {m['model']}, batch {m['batch_size']} x {m['seq_len']}:")
@@ -688,7 +694,7 @@ def bench_all(args) -> dict:
     )
     lm = res["lms"]
     print(
-        f"(c) LMS (hp search {lm['hp_search']}, {lm['trainings']} scorer trainings, {lm['folds']} folds), "
+        f"(c) LMS (hidden {lm['hidden']}, hp search {lm['hp_search']}, {lm['trainings']} scorer trainings, {lm['folds']} folds), "
         f"{lm['targets']} targets, {lm['candidates']} candidates:"
     )
     print(f"    training + selection: {lm['seconds']:.1f} s wall, {lm['cpu_seconds']:.1f} s CPU, {lm['steps']} Adam steps ({lm['ms_per_step']:.2f} ms/step)   (target <= 600 s)")  # fmt: skip

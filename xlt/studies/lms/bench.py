@@ -345,6 +345,7 @@ def lms_control(
         "per_target": {t: {k: round(v, 4) for k, v in d.items()} for t, d in per_target.items()},
         "model_features": cfg.model_features,
         "lang_features": cfg.lang_features,
+        "hidden": cfg.hidden,
         "candidates": n_candidates,
         "steps": group.steps,
         "trainings": group.trainings,
