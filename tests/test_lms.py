@@ -103,6 +103,14 @@ def test_training_pairs_are_ordered_untied_pairs_per_language():
     assert len(training_pairs(np.ones((4, 3)))[0]) == 0  # all tied: no example
 
 
+def test_examples_of_a_240_candidate_pool_in_9_languages_are_small_index_arrays():
+    # memory: an example is two row indices, never a copy of the candidates' features
+    y = np.random.default_rng(0).normal(size=(240, 9))
+    better, worse = training_pairs(y)
+    assert len(better) == len(worse) == 240 * 239 * 9 == 516_240
+    assert better.nbytes + worse.nbytes <= 8.3e6  # 8 MB; the features stay (240 x 9) rows
+
+
 def test_steps_are_pinned_for_a_small_pool():
     rng = np.random.default_rng(0)
     n, q, d = 10, 2, 4
