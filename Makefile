@@ -9,7 +9,7 @@ CORES ?= 2
 CONFIG ?=
 CONFIGFILE := $(if $(CONFIG),--configfile $(CONFIG))
 
-.PHONY: install run test lint format bench bench-gpu report dag clean
+.PHONY: install run test lint format bench bench-lms-control bench-gpu report dag clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "xlt needs Python >= 3.11")'
@@ -52,6 +52,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m xlt.bench
+
+# LMS positive control: the paper's scorer on planted pools with and without signal (SIGNALS adds
+# the model- and language-feature controls: eng, pivot, target, fusion, lang)
+SIGNALS ?= shared,none
+bench-lms-control: $(STAMP)
+	$(BIN)/python -m xlt.bench --lms-control --signals $(SIGNALS)
 
 # fine-tuning throughput of one paper-size (mBERT-shaped) candidate, on CUDA when there is one
 bench-gpu: $(STAMP)

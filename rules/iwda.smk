@@ -62,13 +62,6 @@ rule iwda_report:
                 key=f"{name}_{{ext}}",
             ).items()
         },
-        figure=result(
-            "results/figures/iwda_shift_{task}.png",
-            "../report/iwda_shift_figure.rst",
-            "IWDA",
-            "Score against label and feature shift (Figs. 1-2)",
-            FIGURE,
-        ),
         **(
             {
                 "levels_figure": result(
@@ -81,6 +74,13 @@ rule iwda_report:
             }
             if IW.levels
             else {}
+        ),
+        figure=result(
+            "results/figures/iwda_shift_{task}.png",
+            "../report/iwda_shift_figure.rst",
+            "IWDA",
+            "Score against label and feature shift (Figs. 1-2)",
+            FIGURE,
         ),
     log:
         "logs/tables/iwda_{task}.log",

@@ -53,3 +53,12 @@ def test_metaxl_step_is_timed_against_a_jt_step(capsys):
     res = main(["--metaxl-step", "--quick", "--threads", "1"])["metaxl_step"]
     assert res["jt_step_s"] > 0 and res["metaxl_step_s"] > 0 and res["ratio"] > 0
     assert "(e) MetaXL (joint) step vs JT step (both paired)" in capsys.readouterr().out
+
+
+def test_lms_positive_control_runs_from_the_bench(capsys):
+    # make bench-lms-control at toy size: both planted pools, both numbers printed
+    shared, none = main(["--lms-control", "--quick", "--threads", "1"])["lms_control"]
+    assert shared["signal"] == "shared" and none["signal"] == "none"
+    assert shared["tau"] >= shared["ceiling"] - 0.05 and abs(none["tau"]) < 3 * none["chance_sd"]
+    printed = capsys.readouterr().out
+    assert "(i) LMS positive control" in printed and printed.count("Adam steps") == 2

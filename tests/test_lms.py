@@ -11,17 +11,27 @@ import yaml
 from scipy.stats import kendalltau
 
 from xlt.studies.lms import experiments as ex
-from xlt.studies.lms.bench import make_synthetic_pool, pool_from_matrices
+from xlt.studies.lms.bench import (
+    lms_control,
+    make_planted_pool,
+    make_synthetic_pool,
+    null_tau_sd,
+    planted_ceiling,
+    pool_from_matrices,
+)
 from xlt.studies.lms.lms import (
     LMS,
     PARAM_GROUPS,
     Fold,
     LMSConfig,
     candidate_groups,
+    optimiser_steps,
     params_for,
     plan_folds,
     run_groups,
     split_candidates,
+    train_scorer,
+    training_pairs,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,12 +75,108 @@ def test_scorer_recovers_a_known_ranking_on_held_out_candidates_and_languages():
     feats = base + 0.7 * rng.normal(size=(n, len(langs), d))
     quality = feats @ w + rng.normal(size=len(langs))[None, :]
     pool = pool_from_matrices(quality, quality, feats, langs)
-    cfg = LMSConfig(hidden=64, epochs=15, batch_sizes=(32,), lrs=(1e-3,), split_seed=0, seed=0)
+    cfg = LMSConfig(hidden=64, epochs=2, batch_sizes=(128,), lrs=(1e-3,), split_seed=0, seed=0)
     res = LMS(pool, cfg, "en", langs[1:]).run(np.arange(n))
+    # one scorer per fold (5 leave-one-out folds of 4 pivots, 1 of all 5), 80 meta-train candidates
+    per_fold = [optimiser_steps(80 * 79 * len(f["train_langs"]), 128, 2, None) for f in res.folds]
+    assert [f["steps"] for f in res.folds] == per_fold == [396] * 5 + [494]
+    assert res.steps == sum(per_fold)
     test = ids_of(pool, res.split["meta-test"])
     for t in langs[1:]:  # every pivot held out in turn, and hi (never a training language)
         tau = kendalltau(res.scores[t]["meta-test"], quality[test, langs.index(t)]).statistic
         assert tau > 0.8, (t, tau)
+
+
+# --- (a2) training examples, steps and the training record -------------------------------------
+
+
+def test_training_pairs_are_ordered_untied_pairs_per_language():
+    # 3 candidates, 2 languages; language 1 has a tie between candidates 0 and 2
+    y = np.array([[3.0, 1.0], [2.0, 5.0], [1.0, 1.0]])
+    better, worse = training_pairs(y)
+    pairs = sorted(
+        zip((better // 2).tolist(), (worse // 2).tolist(), (better % 2).tolist(), strict=True)
+    )
+    assert (better % 2 == worse % 2).all()  # both sides of an example are in the same language
+    # language 0: 0>1, 0>2, 1>2, each for both orders; language 1: 1>0, 1>2 (the tie 0=2 gives none)
+    assert pairs == sorted([(0, 1, 0), (0, 2, 0), (1, 2, 0), (1, 0, 1), (1, 2, 1)] * 2)
+    assert len(training_pairs(np.ones((4, 3)))[0]) == 0  # all tied: no example
+
+
+def test_examples_of_a_240_candidate_pool_in_9_languages_are_small_index_arrays():
+    # memory: an example is two row indices, never a copy of the candidates' features
+    y = np.random.default_rng(0).normal(size=(240, 9))
+    better, worse = training_pairs(y)
+    assert len(better) == len(worse) == 240 * 239 * 9 == 516_240
+    assert better.nbytes + worse.nbytes <= 8.3e6  # 8 MB; the features stay (240 x 9) rows
+
+
+def test_steps_are_pinned_for_a_small_pool():
+    rng = np.random.default_rng(0)
+    n, q, d = 10, 2, 4
+    x = rng.normal(size=(n, q, 1, d)).astype(np.float32)
+    z = rng.normal(size=(q, 3)).astype(np.float32)
+    y, y_dev = rng.normal(size=(n, q)), rng.normal(size=(5, q))
+    cfg = LMSConfig(hidden=8, epochs=3)
+    t = train_scorer(x, z, y, x[:5], y_dev, batch_size=16, lr=1e-3, cfg=cfg, seed=0)
+    # 10 x 9 ordered pairs x 2 languages = 180 examples: ceil(180 / 16) = 12 steps per epoch
+    assert (t.examples, t.steps) == (180, 36) == (180, optimiser_steps(180, 16, 3, None))
+    assert len(t.losses) == len(t.criteria) == 3 and all(np.isfinite(t.losses))
+    assert t.record()["steps"] == 36 and t.record()["criteria"] == t.criteria
+    sampled = train_scorer(x, z, y, x[:5], y_dev, batch_size=16, lr=1e-3, seed=0,
+                           cfg=cfg.replace(pairs_per_epoch=50))  # fmt: skip
+    assert (sampled.examples, sampled.steps) == (180, 12)  # ceil(50 / 16) = 4 per epoch
+
+
+def test_training_loss_falls_on_a_learnable_pool():
+    pool, _ = make_planted_pool("shared", 60, dim=8, seed=3)
+    cfg = LMSConfig(hidden=32, epochs=3, batch_sizes=(32,), lrs=(1e-3,), pivots=("de", "es", "nl", "zh"))  # fmt: skip
+    (g,) = run_groups(pool, cfg, "en", ["af"]).values()
+    (fold,) = g.folds
+    assert fold["loss"][0] < 0.5 < np.log(2)  # log 2: the loss of a constant scorer
+    assert fold["loss"][-1] < fold["loss"][0] and fold["criteria"][-1] > 0.8
+
+
+# --- (a3) positive controls: planted signals with a known Kendall τ ceiling ----------------------
+
+#: small and fast, otherwise the paper's scorer: one grid point, narrow FFNNs, 160 candidates
+CONTROL = {"hidden": 32, "batch_sizes": [64], "lrs": [1e-3]}
+
+
+def test_lms_positive_control_reaches_the_ceiling_and_stays_at_zero_without_signal():
+    ctl = lms_control("shared", CONTROL, n_candidates=160)
+    assert ctl["expected_ceiling"] == pytest.approx(planted_ceiling(0.59), abs=1e-4)
+    assert planted_ceiling(0.59) == pytest.approx(0.66, abs=0.005)
+    assert ctl["ceiling"] == ctl["pivot_ceiling"]  # a pivot's dev score is the planted skill
+    assert ctl["tau"] >= ctl["ceiling"] - 0.05, ctl
+    assert ctl["steps"] == optimiser_steps(80 * 79 * 4, 64, 3, None) == 1185
+    # no signal: 6 targets x 60 meta-test candidates, so that chance alone keeps the mean τ within
+    # ±0.11 (3 sd of the mean τ of unrelated rankings)
+    null = lms_control("none", CONTROL, n_candidates=240, targets=("af", "pt", "sv", "it", "da", "ro"))  # fmt: skip
+    assert null["chance_sd"] == pytest.approx(null_tau_sd(60) / np.sqrt(6), abs=1e-4)
+    assert null["chance_sd"] == pytest.approx(0.036, abs=0.001)
+    assert abs(null["tau"]) < 3 * null["chance_sd"], null
+
+
+@pytest.mark.parametrize("signal", ["eng", "pivot", "target", "fusion"])
+def test_model_feature_positive_control_finds_the_planted_view(signal):
+    """Each model-feature set finds a signal planted in the text it reads."""
+    found = lms_control(signal, {**CONTROL, "model_features": signal}, n_candidates=160)
+    assert found["tau"] >= found["ceiling"] - 0.05, found
+    # the pool is specific: a feature set that reads other text cannot find the signal
+    other = {"eng": "pivot", "pivot": "eng", "target": "eng", "fusion": "eng"}[signal]
+    blind = lms_control(signal, {**CONTROL, "model_features": other}, n_candidates=160)
+    assert blind["tau"] < found["tau"] - 0.15, (found["tau"], blind["tau"])
+
+
+def test_language_feature_positive_control():
+    """Two language families rank by different skills, visible only through g(l): with syntax
+    vectors the scorer ranks held-out targets of both families; without, it cannot tell them apart."""
+    args = {**CONTROL, "model_features": "eng"}
+    syntax = lms_control("lang", {**args, "lang_features": "syntax"}, n_candidates=160)
+    none = lms_control("lang", {**args, "lang_features": "none"}, n_candidates=160)
+    assert syntax["tau"] >= syntax["ceiling"] - 0.1, syntax
+    assert none["tau"] < syntax["tau"] - 0.15, (syntax["tau"], none["tau"])
 
 
 # --- (b) leave-one-language-out never reads the target's labels --------------------------------
@@ -135,6 +241,15 @@ def test_same_seed_same_selection_other_seed_other_scores(pool):
     c = run_groups(pool, TINY.replace(seed=7), "en", targets)["zero-shot"]
     assert a.selected == b.selected and a.scores == b.scores and a.split == b.split
     assert c.split == a.split and c.scores != a.scores
+
+
+def test_parallel_training_gives_the_same_results(pool):
+    cfg = TINY.replace(batch_sizes=(8, 16), lrs=(3e-3, 1e-4), hp_search="per-fold")
+    one = run_groups(pool, cfg, "en", ["de", "hi"])["zero-shot"]
+    two = run_groups(pool, cfg, "en", ["de", "hi"], workers=2)["zero-shot"]
+    assert two.scores == one.scores and two.selected == one.selected
+    assert [f["search"] for f in two.folds] == [f["search"] for f in one.folds]
+    assert two.trainings == one.trainings == 8 and two.steps == one.steps
 
 
 # --- folds, splits, pool modes ------------------------------------------------------------------
@@ -225,6 +340,8 @@ def test_study_tables_and_figures(pool, tmp_path):
     de = pool.langs.index("de")
     assert t2.loc[0, "LMS"] == pool.matrix("test")[pool.candidates.index(g.selected["de"]), de]
     assert t2.loc[0, "All-Target"] == pool.matrix("test")[test[np.argmax(pool.matrix("dev")[test, de])], de]  # fmt: skip
+    notes = ex.selection_notes(pool, main, TINY)  # the table states the steps the scorers took
+    assert g.steps == sum(f["steps"] for f in g.folds) > 0 and f"{g.steps} Adam steps" in notes
 
     abl = ex.run_ablations(pool, TINY, "en", targets, main)
     assert abl["variants"]["features:pivot"]["reused"] == "main"
@@ -243,6 +360,8 @@ def test_study_tables_and_figures(pool, tmp_path):
 
     nm = ex.run_nmodels(pool, TINY, "en", targets, main)
     assert list(nm["sizes"]) == ["6", "20"]
+    small, full = (sum(g["steps"] for g in nm["sizes"][n]["groups"].values()) for n in ("6", "20"))
+    assert 0 < small < full and ex.nmodels_steps(nm) == f"6: {small}, 20: {full}"
     t10 = ex.nmodels_table(pool, nm)
     assert list(t10["n_models"]) == ["En-Dev", "6", "20"]
     assert np.allclose(t10.iloc[2][targets].to_numpy(dtype=float), t2["LMS"][:3].to_numpy())

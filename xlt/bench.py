@@ -6,7 +6,13 @@
 (b) padding efficiency of the fine-tuning loop's length-bucketed batches (real tokens / tokens
     processed) on the default world's English NER training set;
 (c) learned model selection: scorer training + selection for all targets of a task on a
-    240-candidate pool.
+    240-candidate pool (the paper's pair-batched scorer training, hyper-parameter search
+    ``--lms-search``).
+
+``--lms-control`` runs only the LMS positive control instead: the paper's scorer and grid on
+planted pools (xlt.studies.lms.bench.make_planted_pool) whose Kendall τ ceiling is known, with
+signal (``shared``) and without (``none``); ``--signals`` adds the model- and language-feature
+controls (eng, pivot, target, fusion, lang).
 """
 
 from __future__ import annotations
@@ -571,6 +577,37 @@ def print_interpolation(r: dict) -> None:
     print(f"    held endpoint tensors: {r['held_mb']} MB = {r['copies']:.2f} x the model's {r['model_mb']} MB   (target: model + endpoints <= 4 copies)")  # fmt: skip
 
 
+#: control signal -> the LMS settings that can see it (model features; language features)
+CONTROL_SETTINGS = {
+    "shared": {}, "none": {}, "eng": {"model_features": "eng"}, "pivot": {"model_features": "pivot"},
+    "target": {"model_features": "target"}, "fusion": {"model_features": "fusion"},
+    "lang": {"model_features": "eng", "lang_features": "syntax"},
+}  # fmt: skip
+
+
+def bench_lms_control(signals, quick: bool = False, workers: int = 1, hidden: int = 1024) -> list[dict]:  # fmt: skip
+    """The LMS positive control on each planted signal: the paper's scorer (``hidden`` 1024),
+    grid and 240 candidates (120/60/60); ``quick``: a 32-wide scorer, one grid point, 160
+    candidates. ``workers``: scorer-training processes (``--threads``)."""
+    from xlt.studies.lms.bench import PLANTED, lms_control
+
+    unknown = [s for s in signals if s not in PLANTED]
+    if unknown:
+        raise SystemExit(f"--signals: unknown {unknown}; use some of {list(PLANTED)}")
+    small = {"hidden": 32, "batch_sizes": [64], "lrs": [1e-3]} if quick else {"hidden": hidden}
+    n = 160 if quick else 240
+    settings = [{**small, **CONTROL_SETTINGS[s]} for s in signals]
+    return [lms_control(s, c, n_candidates=n, workers=workers) for s, c in zip(signals, settings, strict=True)]  # fmt: skip
+
+
+def print_lms_control(results: list[dict]) -> None:
+    r0 = results[0]
+    print(f"(i) LMS positive control: planted pools of {r0['candidates']} candidates (meta-train/dev/test 50/25/25 %), Kendall τ of LMS's ranking of the meta-test candidates vs their target test scores, mean over targets:")  # fmt: skip
+    for r in results:
+        hps = ", ".join(f"bs {f['batch_size']} lr {f['lr']:g} epoch {f['epoch']}" for f in r["folds"][:1])  # fmt: skip
+        print(f"    {r['signal']:>6} ({r['model_features']}/{r['lang_features']} features, hidden {r['hidden']}): τ {r['tau']:+.3f} (chance sd {r['chance_sd']:.3f})   ceiling {r['ceiling']:+.3f} (expected {r['expected_ceiling']:.3f}; best pivot dev {r['pivot_ceiling']:+.3f})   {r['steps']} Adam steps in {r['trainings']} trainings, {r['seconds']:.0f} s; chosen {hps}")  # fmt: skip
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
@@ -596,6 +633,28 @@ def main(argv=None) -> dict:
         action="store_true",
         help="only fine-tuning tokens/s of the bundled multilingual-e5-small: xlt vs stock Trainer",
     )
+    ap.add_argument(
+        "--lms-control",
+        action="store_true",
+        help="only the LMS positive control: planted pools with and without signal (paper's scorer)",
+    )
+    ap.add_argument(
+        "--signals",
+        default="shared,none",
+        help="--lms-control: planted signals, comma-separated (shared, none, eng, pivot, target, fusion, lang)",
+    )
+    ap.add_argument(
+        "--lms-hidden",
+        type=int,
+        default=1024,
+        help="(c) and --lms-control: width of the scorer's FFNNs (the paper's 1024)",
+    )
+    ap.add_argument(
+        "--lms-search",
+        choices=["shared", "per-fold"],
+        default="shared",
+        help="(c): hyper-parameter search of the timed LMS run (per-fold: the paper's, ~3.5x the steps)",
+    )
     ap.add_argument("--e5-dir", help="--e5-finetune: an already converted encoder directory")
     ap.add_argument(
         "--precision-e5",
@@ -607,7 +666,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--steps", type=int, default=20)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.precision_e5:
+    if args.lms_control:
+        res = {"lms_control": bench_lms_control(args.signals.split(","), args.quick, args.threads, args.lms_hidden)}  # fmt: skip
+        print_lms_control(res["lms_control"])
+    elif args.precision_e5:
         res = {"precision": bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()}  # fmt: skip
         print_precision(res["precision"])
     elif args.e5_finetune:
@@ -641,7 +703,7 @@ def bench_all(args) -> dict:
     res["lms"] = bench_lms(
         n_candidates=48 if args.quick else 240,
         threads=args.threads,
-        lms={"hp_search": "per-fold", **quick_lms},
+        lms={"hp_search": args.lms_search, "hidden": args.lms_hidden, **quick_lms},
     )
     m, p = res["mlm"], res["padding"]
     print(f"(a) MLM pretraining, {m['model']}, batch {m['batch_size']} x {m['seq_len']}:")
@@ -655,10 +717,11 @@ def bench_all(args) -> dict:
     )
     lm = res["lms"]
     print(
-        f"(c) LMS (hp search {lm['hp_search']}, {lm['trainings']} scorer trainings, {lm['folds']} folds), "
+        f"(c) LMS (hidden {lm['hidden']}, hp search {lm['hp_search']}, {lm['trainings']} scorer trainings, {lm['folds']} folds), "
         f"{lm['targets']} targets, {lm['candidates']} candidates:"
     )
-    print(f"    training + selection: {lm['seconds']:.1f} s wall   (target <= 60 s)")  # fmt: skip
+    print(f"    training + selection: {lm['seconds']:.1f} s wall, {lm['cpu_seconds']:.1f} s CPU, {lm['steps']} Adam steps ({lm['ms_per_step']:.2f} ms/step)   (target <= 600 s)")  # fmt: skip
+    print(f"    chosen (batch size, lr): {lm['chosen']}; the per-fold search would take {lm['per_fold_steps']} steps, ~{lm['per_fold_seconds_estimate']:.0f} s at this rate")  # fmt: skip
     res["interpolation"] = bench_interpolation(n_models=6 if args.quick else 40, n_dev=60 if args.quick else 300)  # fmt: skip
     print_interpolation(res["interpolation"])
     res["precision"] = bench_precision(steps=2, rounds=1, shape=QUICK_SHAPE) if args.quick else bench_precision()  # fmt: skip

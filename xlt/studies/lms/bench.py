@@ -15,6 +15,12 @@ so that selection methods can be tested and timed without fine-tuning anything:
   of the candidate's quality, so features carry the ranking signal.
 
 :func:`bench_lms` times LMS training + selection for every target of such a pool.
+
+:func:`make_planted_pool` builds pools whose signal is planted where one input of the scorer can
+see it (the controls of the scorer's training, :func:`lms_control`): the candidates' skill in
+every language, dev and test scores = skill + noise, and model features that encode the skill
+only in the language views (English, pivot/target text) or language features the control is
+about. Each target has a known ceiling: Kendall τ between its planted skill and its test score.
 """
 
 from __future__ import annotations
@@ -181,6 +187,189 @@ def _draw(rng: np.random.Generator, theta: np.ndarray, n_examples: int) -> np.nd
     return rng.random(p.shape) < p
 
 
+#: planted signals: where the candidates' skill is visible to the scorer (see make_planted_pool)
+PLANTED = ("shared", "none", "eng", "pivot", "target", "fusion", "lang")
+#: languages of the planted pools: pivots (training languages) and targets (never trained on)
+PLANTED_PIVOTS = ("de", "es", "nl", "zh")
+PLANTED_TARGETS = ("af", "pt", "sv")
+#: the language-feature pool's languages: two families whose skills differ
+LANG_FAMILIES = {"de": 0, "nl": 0, "sv": 0, "af": 0, "es": 1, "it": 1, "pt": 1, "ca": 1}
+LANG_PIVOTS = ("de", "nl", "es", "it")
+LANG_TARGETS = ("af", "sv", "pt", "ca")
+
+
+def planted_ceiling(target_noise: float) -> float:
+    """Expected Kendall τ between a skill and skill + ``target_noise`` · N(0, 1), for a standard
+    normal skill: (2/π) arcsin(ρ) with ρ = 1/√(1 + noise²) (Greiner's relation)."""
+    return float(2 / np.pi * np.arcsin(1 / np.sqrt(1 + target_noise**2)))
+
+
+def null_tau_sd(n: int) -> float:
+    """Standard deviation of Kendall τ between two independent rankings of ``n`` items,
+    √(2(2n + 5) / (9n(n − 1))): how far from 0 chance alone puts a τ on ``n`` candidates."""
+    return float(np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1))))
+
+
+def make_planted_pool(
+    signal: str = "shared",
+    n_candidates: int = 240,
+    *,
+    pivots: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
+    dim: int = 16,
+    target_noise: float = 0.59,
+    feature_noise: float = 0.05,
+    seed: int = 0,
+) -> tuple[Pool, np.ndarray]:
+    """A pool whose ranking signal is planted in one input of the LMS scorer, and its skills.
+
+    Every candidate m has a skill s(m, l) in every language l. Pivot (and English) dev scores are
+    the skill itself; target dev and test scores, and every test score, are skill +
+    ``target_noise`` · N(0, 1) (independent draws), so the best possible ranking of a target's test
+    scores, its skill, reaches Kendall τ :func:`planted_ceiling` (0.66 at the default 0.59), and a
+    pivot's dev score (equal to the skill when the skill is shared) reaches the same. A feature
+    view that "encodes" a skill is skill × a fixed unit direction + ``feature_noise`` · N(0, I);
+    one that does not is N(0, I) noise alone. ``signal``:
+
+    - ``shared``: one skill q(m) in every language, encoded in every language's features (the
+      positive control: any model features can find it);
+    - ``none``: every dev and test score independent N(0, 1) noise (nothing to find; the skill
+      returned is the test score's noise-free part: zero, so the ceiling is undefined → 0);
+    - ``eng``: one skill, encoded in the English features only ([Eng] finds it);
+    - ``pivot``: an independent skill per language, each encoded in its own language's features
+      (only [Pivot] — pivot text at training, target text at test time — can find it);
+    - ``target``: one skill, encoded in the target languages' features only ([Target]);
+    - ``fusion``: skill (q₁ + q₂)/√2, q₁ encoded in the English features, q₂ in every other
+      language's (each view alone sees half of it; Fusion can combine them);
+    - ``lang``: skill q₁ in one language family, q₂ in the other (:data:`LANG_FAMILIES`), both
+      encoded in every language's features: only the language features tell which one a
+      language ranks by (pivots :data:`LANG_PIVOTS`, targets :data:`LANG_TARGETS`).
+
+    Returns the pool (languages: en, pivots, targets; one zero-shot method) and the skill matrix
+    (candidates x languages).
+    """
+    if signal not in PLANTED:
+        raise ValueError(f"unknown planted signal {signal!r}; use one of {PLANTED}")
+    lang_pool = signal == "lang"
+    pivots = list(pivots or (LANG_PIVOTS if lang_pool else PLANTED_PIVOTS))
+    targets = list(targets or (LANG_TARGETS if lang_pool else PLANTED_TARGETS))
+    langs = ["en", *pivots, *targets]
+    n, n_langs = n_candidates, len(langs)
+    rng = np.random.default_rng([seed, zlib.crc32(signal.encode())])
+    q1, q2 = rng.normal(size=n), rng.normal(size=n)
+    d1, d2 = rng.normal(size=(2, dim))
+    d1, d2 = d1 / np.linalg.norm(d1), d2 / np.linalg.norm(d2)
+    shared = np.repeat(q1[:, None], n_langs, axis=1)
+    encode = {lang: [(q1, d1)] for lang in langs}  # the skills each language's features encode
+    if signal in ("shared", "none"):
+        skill = shared
+    elif signal == "eng":
+        skill, encode = shared, {"en": [(q1, d1)]}
+    elif signal == "pivot":
+        skill = rng.normal(size=(n, n_langs))
+        encode = {lang: [(skill[:, li], d1)] for li, lang in enumerate(langs)}
+    elif signal == "target":
+        skill, encode = shared, {t: [(q1, d1)] for t in targets}
+    elif signal == "fusion":
+        skill = np.repeat(((q1 + q2) / np.sqrt(2))[:, None], n_langs, axis=1)
+        encode = {lang: [(q1, d1)] if lang == "en" else [(q2, d2)] for lang in langs}
+    else:  # lang
+        family = np.array([LANG_FAMILIES.get(lang, 0) for lang in langs])
+        skill = np.where(family[None, :] == 0, q1[:, None], q2[:, None])
+        encode = {lang: [(q1, d1), (q2, d2)] for lang in langs}
+    feats = np.zeros((n, n_langs, dim))
+    for li, lang in enumerate(langs):
+        parts = encode.get(lang, [])
+        noise = feature_noise if parts else 1.0
+        feats[:, li] = noise * rng.normal(size=(n, dim))
+        for q, direction in parts:
+            feats[:, li] += np.outer(q, direction)
+    if signal == "none":
+        skill = np.zeros((n, n_langs))
+        dev, test = rng.normal(size=(n, n_langs)), rng.normal(size=(n, n_langs))
+    else:
+        noisy = np.array([lang in targets for lang in langs])
+        dev = skill + noisy[None, :] * target_noise * rng.normal(size=(n, n_langs))
+        test = skill + target_noise * rng.normal(size=(n, n_langs))
+    return pool_from_matrices(50 + 10 * dev, 50 + 10 * test, feats, langs), skill
+
+
+def lms_control(
+    signal: str = "shared",
+    lms: Mapping | None = None,
+    *,
+    n_candidates: int = 240,
+    seed: int = 0,
+    workers: int = 1,
+    **pool_args,
+) -> dict:
+    """Train LMS on a planted pool (:func:`make_planted_pool`) and compare its meta-test Kendall τ
+    with the ceiling, per target.
+
+    ``lms``: LMSConfig keys (default the paper's scorer and grid, with the ``shared`` search: the
+    planted pools' targets are no pivots, so there is one fold and the search is per-fold).
+    Returns, per target and averaged: ``tau`` (LMS's predicted vs the target's test ranking of the
+    meta-test candidates), ``ceiling`` (the planted skill's τ), ``pivot_ceiling`` (the best pivot
+    dev score's τ); ``workers``: training processes; ``chance_sd``, the standard deviation of the mean τ of rankings unrelated to
+    the targets' (:func:`null_tau_sd` over √targets); and the scorers' steps, chosen
+    hyper-parameters, losses and criteria.
+    """
+    from xlt.studies.lms.lms import LMSConfig, run_groups
+
+    pool, skill = make_planted_pool(signal, n_candidates, seed=seed, **pool_args)
+    cfg = LMSConfig.from_dict({"pivots": pool.langs[1 : 1 + _n_pivots(signal, pool_args)], **(lms or {})})  # fmt: skip
+    targets = [lang for lang in pool.langs[1:] if lang not in cfg.pivots]
+    t0 = time.perf_counter()
+    (group,) = run_groups(pool, cfg, "en", targets, workers=workers).values()
+    seconds = time.perf_counter() - t0
+    dev, test = pool.matrix("dev"), pool.matrix("test")
+    cands = np.array([pool.candidates.index(c) for c in group.split["meta-test"]])
+    per_target = {}
+    for t in targets:
+        ti = pool.lang_index(t)
+        gold = test[cands, ti]
+        pivot_taus = [_tau(dev[cands, pool.lang_index(p)], gold) for p in cfg.pivots]
+        per_target[t] = {
+            "tau": _tau(np.asarray(group.scores[t]["meta-test"]), gold),
+            "ceiling": _tau(skill[cands, ti], gold),
+            "pivot_ceiling": max(pivot_taus),
+        }
+    mean = {k: float(np.mean([v[k] for v in per_target.values()])) for k in ("tau", "ceiling", "pivot_ceiling")}  # fmt: skip
+    return {
+        "signal": signal,
+        **{k: round(v, 4) for k, v in mean.items()},
+        "chance_sd": round(null_tau_sd(len(cands)) / np.sqrt(len(targets)), 4),
+        "expected_ceiling": 0.0
+        if signal == "none"
+        else round(planted_ceiling(pool_args.get("target_noise", 0.59)), 4),  # fmt: skip
+        "per_target": {t: {k: round(v, 4) for k, v in d.items()} for t, d in per_target.items()},
+        "model_features": cfg.model_features,
+        "lang_features": cfg.lang_features,
+        "hidden": cfg.hidden,
+        "candidates": n_candidates,
+        "steps": group.steps,
+        "trainings": group.trainings,
+        "folds": [
+            {k: f[k] for k in ("key", "batch_size", "lr", "epoch", "steps", "loss", "criteria")}
+            for f in group.folds
+        ],  # fmt: skip
+        "seconds": round(seconds, 2),
+    }
+
+
+def _n_pivots(signal: str, pool_args: Mapping) -> int:
+    default = LANG_PIVOTS if signal == "lang" else PLANTED_PIVOTS
+    return len(pool_args.get("pivots") or default)
+
+
+def _tau(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import kendalltau
+
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(kendalltau(a, b).statistic)
+
+
 def bench_lms(
     n_candidates: int = 240,
     langs: Sequence[str] = DEFAULT_LANGS,
@@ -191,25 +380,32 @@ def bench_lms(
 ) -> dict:
     """Seconds (wall and CPU) for LMS training + selection for every target of a synthetic pool.
 
-    The default configuration of :class:`~xlt.studies.lms.lms.LMSConfig` (``lms`` overrides keys; the
-    default search is ``shared``: the 4 x 5 grid once, then one training per other fold) on
-    ``n_candidates`` candidates with ``dim``-d features (768 = mBERT), torch limited to
-    ``threads`` threads. Wall time depends heavily on other load: with 2 threads, a busy second
-    core can slow torch's OpenMP barriers ~10x, while 1 thread is about as fast on an idle
-    machine; ``cpu_seconds`` is the process's CPU time.
+    :class:`~xlt.studies.lms.lms.LMSConfig` with ``lms`` overriding its keys (the default search
+    is ``shared``: the 4 x 5 grid once on the all-pivot fold, then one training per other fold) on
+    ``n_candidates`` candidates with ``dim``-d features (768 = mBERT), the scorers trained in
+    ``threads`` processes of one torch thread each. Also the Adam steps taken, the seconds per step, and the steps that the
+    per-fold search (every fold x the whole grid) would take, with the time that implies at the
+    measured seconds per step (wall time over all workers). Wall time depends on other load;
+    ``cpu_seconds`` is the main process's CPU time (the workers' is not in it).
     """
     import torch
 
-    from xlt.studies.lms.lms import LMSConfig, run_groups
+    from xlt.studies.lms.lms import LMS, LMSConfig, candidate_groups, run_groups
 
-    torch.set_num_threads(threads)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
     pool = make_synthetic_pool(n_candidates, langs, dim, seed)
     cfg = LMSConfig.from_dict(lms)
     targets = [lang for lang in langs if lang != "en"]
     t0, c0 = time.perf_counter(), time.process_time()
-    res = run_groups(pool, cfg, "en", targets)
+    try:
+        res = run_groups(pool, cfg, "en", targets, workers=threads)
+    finally:
+        torch.set_num_threads(before)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     group = next(iter(res.values()))
+    per_fold = LMS(pool, cfg, "en", targets).search_steps(next(iter(candidate_groups(pool, cfg.pool, cfg.methods).values())))  # fmt: skip
+    per_step = seconds / max(group.steps, 1)
     return {
         "name": "lms",
         "seconds": round(seconds, 2),
@@ -220,8 +416,13 @@ def bench_lms(
         "targets": len(group.selected),
         "folds": len(group.folds),
         "trainings": group.trainings,
+        "steps": group.steps,
+        "ms_per_step": round(1000 * per_step, 3),
+        "per_fold_steps": per_fold,
+        "per_fold_seconds_estimate": round(per_fold * per_step, 1),
         "hp_search": cfg.hp_search,
         "hidden": cfg.hidden,
+        "chosen": sorted({(f["batch_size"], f["lr"]) for f in group.folds}),
     }
 
 

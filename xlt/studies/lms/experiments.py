@@ -73,9 +73,9 @@ def _hps(main: Mapping[str, Any]) -> dict[str, dict[str, tuple[int, float]]]:
     return {name: g.hps() for name, g in _load_groups(main).items()}
 
 
-def run_main(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str]) -> dict[str, Any]:
+def run_main(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], workers: int = 1) -> dict[str, Any]:  # fmt: skip
     """LMS with the hyper-parameter search, for every target and candidate group."""
-    res = run_groups(pool, cfg, source, targets)
+    res = run_groups(pool, cfg, source, targets, workers=workers)
     return {
         **provenance(cfg, source=source, targets=list(targets)),
         "pivots": list(task_pivots(cfg.pivots, pool.langs, source)),
@@ -83,13 +83,13 @@ def run_main(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str]) ->
     }
 
 
-def run_repeats(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping) -> dict:  # fmt: skip
+def run_repeats(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping, workers: int = 1) -> dict:  # fmt: skip
     """``cfg.runs`` runs: run r uses split_seed + r and seed + r; run 0 is ``main``."""
     hps = _hps(main)
     runs = [{"run": 0, "split_seed": cfg.split_seed, "seed": cfg.seed, "groups": main["groups"]}]
     for r in range(1, cfg.runs):
         res = run_groups(pool, cfg, source, targets, split_seed=cfg.split_seed + r,
-                         seed=cfg.seed + r, hps=hps)  # fmt: skip
+                         seed=cfg.seed + r, hps=hps, workers=workers)  # fmt: skip
         runs.append({"run": r, "split_seed": cfg.split_seed + r, "seed": cfg.seed + r,
                      "groups": _groups_dict(res)})  # fmt: skip
     return {**provenance(cfg, source=source, targets=list(targets)), "runs": runs}
@@ -102,7 +102,7 @@ def ablation_variants(cfg: LMSConfig) -> dict[str, LMSConfig]:
     return out
 
 
-def run_ablations(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping) -> dict:  # fmt: skip
+def run_ablations(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping, workers: int = 1) -> dict:  # fmt: skip
     """Every feature variant; the main configuration is reused, the others reuse its hps."""
     hps = _hps(main)
     variants = {}
@@ -110,7 +110,7 @@ def run_ablations(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str
         if vcfg == cfg:
             variants[name] = {"reused": "main", "groups": main["groups"]}
             continue
-        res = run_groups(pool, vcfg, source, targets, hps=hps)
+        res = run_groups(pool, vcfg, source, targets, hps=hps, workers=workers)
         variants[name] = {"config": vcfg.to_dict(), "groups": _groups_dict(res)}
     return {**provenance(cfg, source=source, targets=list(targets)), "variants": variants}
 
@@ -120,7 +120,7 @@ def nmodels_sizes(cfg: LMSConfig, n_train: int) -> list[int]:
     return sorted({n for n in cfg.nmodels if 2 <= n < n_train} | {n_train})
 
 
-def run_nmodels(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping) -> dict:  # fmt: skip
+def run_nmodels(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], main: Mapping, workers: int = 1) -> dict:  # fmt: skip
     """LMS trained on the first n of a seeded shuffle of meta-train, for each size n."""
     hps = _hps(main)
     groups = _load_groups(main)
@@ -130,7 +130,7 @@ def run_nmodels(pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str],
         out = {name: g.to_dict() for name, g in groups.items() if n == n_full[name]}
         smaller = [name for name in groups if n < n_full[name]]
         if smaller:
-            res = run_groups(pool, cfg, source, targets, hps=hps, n_train=n, only=smaller)
+            res = run_groups(pool, cfg, source, targets, hps=hps, n_train=n, only=smaller, workers=workers)  # fmt: skip
             out.update(_groups_dict(res))
         sizes[str(n)] = {"groups": out}
     return {**provenance(cfg, source=source, targets=list(targets)), "sizes": sizes}
@@ -220,6 +220,24 @@ def selection_table(pool: Pool, main: Mapping, cfg: LMSConfig) -> pd.DataFrame:
     return _with_mean(df, ["method"])
 
 
+def training_summary(main: Mapping) -> str:
+    """How the main run's scorers were trained: Adam steps (search included) and, per fold, the
+    chosen batch size, learning rate, kept epoch, the steps of that training and its meta-dev
+    criterion (one sentence per candidate group)."""
+    parts = []
+    for name, g in _load_groups(main).items():
+        folds = "; ".join(
+            f"{f['key']}: batch {f['batch_size']}, lr {f['lr']:g}, epoch {f['epoch']} of "
+            f"{len(f.get('criteria') or []) or '?'}, {f.get('steps', '?')} steps, meta-dev τ "
+            + ("n/a" if f["criterion"] is None else f"{f['criterion']:.3f}")
+            for f in g.folds
+        )
+        parts.append(
+            f"{name}: {g.trainings} scorer trainings, {g.steps} Adam steps in all ({folds})."
+        )
+    return " ".join(parts)
+
+
 def selection_notes(pool: Pool, main: Mapping, cfg: LMSConfig) -> str:
     k = cfg.n_target
     return (
@@ -231,7 +249,9 @@ def selection_notes(pool: Pool, main: Mapping, cfg: LMSConfig) -> str:
         f"features, {cfg.lang_features} language features, hyper-parameter search "
         f"{cfg.hp_search}); {k}-Target: best score on {k} random target dev examples, mean over "
         f"{cfg.n_draws} draws (where '{k}-Target examples' equals '# target dev' the whole dev "
-        "set was used); All-Target: best target dev score (oracle). Mean rows average the targets."
+        "set was used); All-Target: best target dev score (oracle). Mean rows average the targets. "
+        "Scorer training (one example per ordered candidate pair with different dev scores and "
+        f"training language, {cfg.epochs} epochs): " + training_summary(main)
     )
 
 
@@ -418,6 +438,15 @@ def nmodels_records(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def nmodels_steps(nmodels: Mapping) -> str:
+    """ "n: steps" per meta-train size (summed over candidate groups): the scorer's training grows
+    with the number of pairs, about n²."""
+    return ", ".join(
+        f"{size}: {sum(int(g.get('steps', 0)) for g in entry['groups'].values())}"
+        for size, entry in nmodels["sizes"].items()
+    )
+
+
 def nmodels_table(pool: Pool, nmodels: Mapping) -> pd.DataFrame:
     """Table 10: rows En-Dev and each meta-train size, columns targets (test score) and mean."""
     rec = nmodels_records(pool, nmodels)
@@ -580,7 +609,9 @@ def write_study_table(
         notes = (
             f"Target test {_metric(pool)} (%) of the candidate LMS selects among the meta-test "
             "candidates when trained on the first n of a seeded shuffle of the meta-train "
-            "candidates (hyper-parameters of the full run reused); En-Dev for reference."
+            "candidates (hyper-parameters of the full run reused); En-Dev for reference. Adam "
+            "steps of the scorers (all folds; the full size includes its search) per size: "
+            + nmodels_steps(docs["nmodels"])
         )
     else:
         raise ValueError(f"unknown LMS table {name!r}; use one of {sorted(TABLE_TITLES)}")
@@ -603,13 +634,14 @@ STUDY_STEPS = {"main": run_main, "runs": run_repeats, "ablation": run_ablations,
 
 
 def run_study_step(step: str, pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str],
-                   main: Mapping | None = None) -> dict[str, Any]:  # fmt: skip
+                   main: Mapping | None = None, workers: int = 1) -> dict[str, Any]:  # fmt: skip
     """One step of the study (``main``, ``runs``, ``ablation``, ``nmodels``); all but ``main``
-    reuse the main run's document ``main``."""
+    reuse the main run's document ``main``. ``workers``: scorer-training processes (results do
+    not depend on it)."""
     if step == "main":
-        return {**run_main(pool, cfg, source, targets), "step": step}
+        return {**run_main(pool, cfg, source, targets, workers), "step": step}
     if step not in STUDY_STEPS:
         raise ValueError(f"unknown LMS step {step!r}; use one of {sorted(STUDY_STEPS)}")
     if main is None:
         raise ValueError(f"LMS step {step!r} needs the main run's results")
-    return {**STUDY_STEPS[step](pool, cfg, source, targets, main), "step": step}
+    return {**STUDY_STEPS[step](pool, cfg, source, targets, main, workers), "step": step}

@@ -21,11 +21,14 @@ dev-score columns of its training languages (tests/test_lms.py poisons the targe
 Implementation choices where the paper is silent or infeasible on a CPU (documented in
 :class:`LMSConfig` and the report):
 
-- **batches count candidates**: one step takes ``batch_size`` meta-train candidates, scores them in
-  every training language in one forward pass and averages the loss over *all* their pairs (formed
-  by broadcasting); an epoch visits every candidate once. The released code batched single pairs,
-  which is ~50x more optimiser steps than a 2-core CPU allows for the 20-configuration search.
-- ties in the gold order contribute nothing (the paper's indicator loss; the released code used 0.5);
+- **training examples as in the method** (Eq. 1 and methods.md §1): one example per (ordered
+  candidate pair with different dev scores, training language) — 120 × 119 × 4 = 57,120 at 120
+  meta-train candidates and 4 training languages — shuffled each epoch and batched by the
+  configured batch size, so a training takes ⌈examples / batch size⌉ Adam steps per epoch
+  (10,710 steps at batch 16 over 3 epochs; :func:`optimiser_steps`). ``pairs_per_epoch`` may cap
+  the examples of an epoch (a fresh seeded sample each epoch); the default uses them all. The
+  released code listed each unordered pair once, with ties as 0.5;
+- ties in the gold order contribute nothing (the paper's indicator loss);
 - model features are standardised with the meta-train rows' mean and sd;
 - the epoch with the best meta-dev criterion is kept (as the released code does);
 - meta-dev criterion: mean over the fold's *training* languages of Kendall τ between s(m, l) and the
@@ -44,6 +47,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -77,7 +81,12 @@ class LMSConfig:
         hidden: hidden and output width of both 2-layer FFNNs (paper 1024).
         dropout: dropout after each FFNN layer (the paper does not say; 0 = none).
         epochs: training epochs per configuration (paper 3); the best epoch on meta-dev is kept.
-        batch_sizes, lrs: the Adam search grid (candidates per step; learning rates).
+        batch_sizes, lrs: the Adam search grid (training examples — (candidate pair, language)
+            — per step; learning rates).
+        pairs_per_epoch: None (default, the paper) — every training example once per epoch; an
+            integer N — a fresh seeded sample of N examples (without replacement) per epoch, for
+            pools whose pair count makes full epochs too slow. Memory does not need it: examples
+            are index pairs into the (candidate, language) inputs, never copies of them.
         hp_search: ``shared`` (default) — search the grid once, on the fold that trains on all
             pivots, and reuse the choice for every fold: 20 + 5 trainings instead of 20 x 6, which
             is what fits the 60 s budget on 2 CPU cores. For a target *outside* the pivots nothing
@@ -110,6 +119,7 @@ class LMSConfig:
     epochs: int = 3
     batch_sizes: tuple[int, ...] = (16, 32, 64, 128)
     lrs: tuple[float, ...] = (1e-4, 5e-5, 1e-5, 5e-6, 1e-6)
+    pairs_per_epoch: int | None = None
     hp_search: str = "shared"
     pool: str = "per-method"
     methods: tuple[str, ...] = ("zero-shot",)
@@ -141,6 +151,10 @@ class LMSConfig:
                 "batch sizes must be >= 2",
             ),
             (all(lr > 0 for lr in self.lrs) and self.lrs, "learning rates must be > 0"),
+            (
+                self.pairs_per_epoch is None or self.pairs_per_epoch >= 1,
+                "pairs_per_epoch must be null (all pairs) or >= 1",
+            ),
             (self.n_target >= 1 and self.n_draws >= 1, "n_target and n_draws must be >= 1"),
             (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
         ]
@@ -177,7 +191,8 @@ class LMSConfig:
 PARAM_GROUPS: dict[str, tuple[str, ...]] = {
     "scorer": (
         "pivots", "split", "split_seed", "seed", "model_features", "lang_features", "hidden",
-        "dropout", "epochs", "batch_sizes", "lrs", "hp_search", "pool", "methods",
+        "dropout", "epochs", "batch_sizes", "lrs", "pairs_per_epoch", "hp_search", "pool",
+        "methods",
     ),
     "baselines": ("pivots", "split", "split_seed", "seed", "pool", "methods", "n_target", "n_draws", "similarity"),
     "runs": ("runs",),
@@ -311,6 +326,28 @@ def _torch():
     return torch
 
 
+@lru_cache(maxsize=1)
+def _keep_freed_heap() -> bool:
+    """Let glibc keep freed heap memory instead of returning it to the OS after every free.
+
+    Every scorer step allocates fresh gradient buffers (4 MiB per 1024 x 1024 weight) and frees
+    them; with glibc's adaptive thresholds the freed top of the heap is often trimmed and the next
+    step faults the pages in again — measured 2,400 page faults and ~6 ms of system time per step
+    on some runs (a quarter of the step). Fixed thresholds (blocks up to 64 MiB from the heap; trim
+    only beyond 512 MiB free) remove that; the process keeps at most that much freed memory.
+    Returns whether the allocator was tuned (False where libc is not glibc).
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 64 << 20) and libc.mallopt(m_trim_threshold, 512 << 20))  # fmt: skip
+    except (OSError, AttributeError):
+        return False
+
+
 def build_scorer(d_model: int, views: int, d_lang: int, hidden: int, dropout: float):
     """s(m, l) = FFNN(g(m))ᵀ W FFNN(g(l)); Fusion mixes ``views`` feature views first."""
     torch = _torch()
@@ -333,33 +370,54 @@ def build_scorer(d_model: int, views: int, d_lang: int, hidden: int, dropout: fl
             self.bilinear = nn.Parameter(torch.empty(hidden, hidden))
             nn.init.xavier_normal_(self.bilinear)
 
-        def forward(self, x, z):
-            """x: (n, Q, views, d) model features; z: (Q, d_lang) language features -> (n, Q)."""
+        def models(self, x):
+            """FFNN(g(m)) for model features ``x`` (..., views, d) -> (..., hidden)."""
             x = (x - self.mu) / self.sd
             if self.mix is None:
-                x = x[:, :, 0, :]
+                x = x[..., 0, :]
             else:
-                x = torch.einsum("nqkd,dk->nqd", x, torch.softmax(self.mix, dim=-1))
-            u = self.model_net(x)
-            v = self.lang_net(z) @ self.bilinear.T  # W FFNN(g(l)), one row per language
-            return (u * v).sum(-1)
+                x = torch.einsum("...kd,dk->...d", x, torch.softmax(self.mix, dim=-1))
+            return self.model_net(x)
+
+        def langs(self, z):
+            """W FFNN(g(l)) for language features ``z`` (Q, d_lang) -> (Q, hidden)."""
+            return self.lang_net(z) @ self.bilinear.T
+
+        def forward(self, x, z):
+            """x: (n, Q, views, d) model features; z: (Q, d_lang) language features -> (n, Q)."""
+            return (self.models(x) * self.langs(z)).sum(-1)
 
     return Scorer()
 
 
-def pairwise_loss(s, y):
-    """Mean pairwise logistic loss over all candidate pairs and languages of a batch.
+def training_pairs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training examples of Eq. 1: one per (ordered candidate pair, training language).
 
-    ``s``, ``y``: (n, Q) predicted scores and gold dev scores. Pair (i, j) in language l
-    contributes -log σ(s_il − s_jl) when y_il > y_jl; tied pairs contribute nothing.
-    Returns None when the batch has no untied pair.
+    ``y``: (n, Q) dev scores of the meta-train candidates in the training languages. Returns
+    ``(better, worse)``, indices into the flattened (candidate, language) rows ``i * Q + q``: for
+    every language q and ordered pair (i, j), i ≠ j, with y[i, q] ≠ y[j, q], the row of the better
+    and of the worse candidate. The ordered pairs (i, j) and (j, i) are two examples with the same
+    loss −log σ(s(better) − s(worse)) (Eq. 1 sums over both orders); tied pairs contribute nothing
+    (the indicator loss; the released code gave them the target 0.5). Deterministic order
+    (language, better, worse), shuffled per epoch by :func:`train_scorer`.
     """
-    torch = _torch()
-    diff = s[:, None, :] - s[None, :, :]
-    better = y[:, None, :] > y[None, :, :]
-    if not bool(better.any()):
-        return None
-    return torch.nn.functional.softplus(-diff[better]).mean()
+    n, q = y.shape
+    better, worse = [], []
+    for lang in range(q):
+        col = y[:, lang]
+        b, w = np.nonzero(col[:, None] > col[None, :])  # each untied unordered pair once
+        rows_b, rows_w = b * q + lang, w * q + lang
+        better += [rows_b, rows_b]  # ... and once more for the other order
+        worse += [rows_w, rows_w]
+    if not better:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(better).astype(np.int64), np.concatenate(worse).astype(np.int64)
+
+
+def optimiser_steps(n_examples: int, batch_size: int, epochs: int, pairs_per_epoch: int | None) -> int:  # fmt: skip
+    """Adam steps of one training: ⌈examples per epoch / batch size⌉ per epoch."""
+    per_epoch = n_examples if pairs_per_epoch is None else min(pairs_per_epoch, n_examples)
+    return epochs * math.ceil(per_epoch / batch_size)
 
 
 def kendall_criterion(pred: np.ndarray, gold: np.ndarray) -> float:
@@ -375,14 +433,31 @@ def kendall_criterion(pred: np.ndarray, gold: np.ndarray) -> float:
 
 @dataclass
 class Trained:
-    """A trained scorer and how it was chosen."""
+    """A trained scorer, how it was chosen and how its training went.
+
+    ``steps``: Adam steps taken (all epochs; the kept epoch's model saw ``epoch`` of them);
+    ``losses``: mean training loss per epoch (over that epoch's examples); ``criteria``: the
+    meta-dev criterion after each epoch (None where undefined).
+    """
 
     model: Any
     batch_size: int
     lr: float
     epoch: int
     criterion: float
-    search: list[dict[str, float]] = field(default_factory=list)
+    steps: int = 0
+    examples: int = 0
+    losses: list[float] = field(default_factory=list)
+    criteria: list[float | None] = field(default_factory=list)
+    search: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record of this training (a search entry, or a fold's own training)."""
+        return {
+            "batch_size": self.batch_size, "lr": self.lr, "epoch": self.epoch,
+            "criterion": _num(self.criterion), "steps": self.steps, "examples": self.examples,
+            "loss": [round(x, 6) for x in self.losses], "criteria": self.criteria,
+        }  # fmt: skip
 
 
 def train_scorer(
@@ -397,47 +472,88 @@ def train_scorer(
     cfg: LMSConfig,
     seed: int,
 ) -> Trained:
-    """Train one scorer with Adam; keep the epoch with the best meta-dev criterion.
+    """Train one scorer with Adam on the examples of :func:`training_pairs`; keep the epoch with
+    the best meta-dev criterion.
 
     ``x``: (n, Q, views, d) meta-train inputs, ``z``: (Q, d_lang), ``y``: (n, Q) dev scores of the
     training languages; ``x_dev``/``y_dev`` the same for meta-dev candidates. Every dev score passed
     in must be finite: the training never sees any language but the training languages.
+
+    Each epoch shuffles the examples (all of them, or a fresh sample of ``cfg.pairs_per_epoch``)
+    and takes one Adam step per ``batch_size`` of them, on the mean loss of the batch. A step runs
+    the model FFNN once over the distinct (candidate, language) rows its pairs touch (inputs
+    standardised once, with the meta-train rows' mean and sd), the language FFNN once over the
+    training languages, and indexes the pairs' scores from those: the same gradient as scoring
+    each pair's two sides separately, for about half the work.
     """
     torch = _torch()
     for name, arr in (("meta-train", y), ("meta-dev", y_dev)):
         if not np.isfinite(arr).all():
             raise ValueError(f"non-finite {name} dev scores passed to the LMS scorer")
+    _keep_freed_heap()
+    n, q, views, d = x.shape
+    t0 = time.perf_counter()
+    better_np, worse_np = training_pairs(y)
+    m = len(better_np)
+    per_epoch = m if cfg.pairs_per_epoch is None else min(cfg.pairs_per_epoch, m)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = build_scorer(x.shape[-1], x.shape[2], z.shape[-1], cfg.hidden, cfg.dropout)
-        xt, zt, yt = torch.from_numpy(x), torch.from_numpy(z), torch.from_numpy(y)
-        flat = xt.reshape(-1, x.shape[2], x.shape[3])
-        model.mu.copy_(flat.mean(0))
-        model.sd.copy_(flat.std(0, unbiased=False).clamp_min(1e-6))
+        model = build_scorer(d, views, z.shape[-1], cfg.hidden, cfg.dropout)
+        rows = torch.from_numpy(np.ascontiguousarray(x.reshape(n * q, views, d)))
+        model.mu.copy_(rows.mean(0))
+        model.sd.copy_(rows.std(0, unbiased=False).clamp_min(1e-6))
+        row_lang = torch.arange(n * q) % q
+        zt = torch.from_numpy(z)
+        better, worse = torch.from_numpy(better_np), torch.from_numpy(worse_np)
         xd = torch.from_numpy(x_dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-        n = len(x)
-        best = (float("nan"), 0, None)
+        best: tuple[float, int, Any] = (math.nan, 0, None)
+        losses: list[float] = []
+        criteria: list[float | None] = []
+        steps = 0
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            if n >= 2:
-                perm = torch.randperm(n, generator=gen)
-                for idx in torch.tensor_split(perm, math.ceil(n / batch_size)):
-                    loss = pairwise_loss(model(xt[idx], zt), yt[idx])
-                    if loss is None:
-                        continue
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
+            total = torch.zeros(())
+            order = torch.randperm(m, generator=gen)[:per_epoch]
+            for start in range(0, per_epoch, batch_size):
+                idx = order[start : start + batch_size]
+                k = len(idx)
+                touched, inv = torch.unique(torch.cat([better[idx], worse[idx]]), return_inverse=True)  # fmt: skip
+                s = (model.models(rows[touched]) * model.langs(zt)[row_lang[touched]]).sum(-1)
+                loss = torch.nn.functional.softplus(s[inv[k:]] - s[inv[:k]]).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach() * k
+                steps += 1
+            losses.append(float(total) / per_epoch if per_epoch else math.nan)
             model.eval()
             with torch.no_grad():
                 crit = kendall_criterion(model(xd, zt).numpy(), y_dev) if len(x_dev) else math.nan
+            criteria.append(_num(crit))
             if math.isnan(best[0]) or (not math.isnan(crit) and crit > best[0]):
                 best = (crit, epoch, copy.deepcopy(model.state_dict()))
         model.load_state_dict(best[2])
         model.eval()
-    return Trained(model, batch_size, lr, best[1], best[0])
+    log.info("scorer bs=%d lr=%g: %d examples, %d steps in %.1f s (%.1f ms/step); loss %s; "
+             "meta-dev τ %s", batch_size, lr, m, steps, time.perf_counter() - t0,
+             1000 * (time.perf_counter() - t0) / max(steps, 1), [round(v, 4) for v in losses],
+             criteria)  # fmt: skip
+    return Trained(model, batch_size, lr, best[1], best[0], steps, m, losses, criteria)
+
+
+def _pick(trainings: Sequence[Trained]) -> Trained:
+    """The best of a search on the meta-dev criterion (ties and undefined criteria: the first in
+    grid order), with every training's record as its ``search``."""
+    best: Trained | None = None
+    for t in trainings:
+        score = -math.inf if math.isnan(t.criterion) else t.criterion
+        if best is None or score > (-math.inf if math.isnan(best.criterion) else best.criterion):
+            best = t
+    assert best is not None
+    best.search = [t.record() for t in trainings]
+    return best
 
 
 def search_scorer(
@@ -449,21 +565,47 @@ def search_scorer(
     cfg: LMSConfig,
     seed: int,
     grid: Sequence[tuple[int, float]] | None = None,
+    workers: int = 1,
 ) -> Trained:
     """Train one scorer per (batch size, lr) of ``grid`` (default: the config's) and keep the best
     on the meta-dev criterion (ties and undefined criteria: the first in grid order)."""
     grid = list(grid or [(b, lr) for b in cfg.batch_sizes for lr in cfg.lrs])
-    best: Trained | None = None
-    search = []
-    for b, lr in grid:
-        t = train_scorer(x, z, y, x_dev, y_dev, batch_size=b, lr=lr, cfg=cfg, seed=seed)
-        search.append({"batch_size": b, "lr": lr, "epoch": t.epoch, "criterion": _num(t.criterion)})
-        score = -math.inf if math.isnan(t.criterion) else t.criterion
-        if best is None or score > (-math.inf if math.isnan(best.criterion) else best.criterion):
-            best = t
-    assert best is not None
-    best.search = search
-    return best
+    jobs = [dict(x=x, z=z, y=y, x_dev=x_dev, y_dev=y_dev, batch_size=b, lr=lr, cfg=cfg, seed=seed)
+            for b, lr in grid]  # fmt: skip
+    return _pick(train_many(jobs, workers))
+
+
+def train_many(jobs: Sequence[Mapping[str, Any]], workers: int = 1) -> list[Trained]:
+    """:func:`train_scorer` on each job (its keyword arguments), in order; with ``workers`` > 1
+    in that many worker processes of one torch thread each. Every training is seeded and
+    single-threaded, so the results do not depend on ``workers`` (tests/test_lms.py)."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [train_scorer(**job) for job in jobs]
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
+    with concurrent.futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        done = list(pool.map(_train_in_worker, jobs))
+    out = []
+    for job, (trained, weights) in zip(jobs, done, strict=True):
+        x, z = job["x"], job["z"]
+        model = build_scorer(x.shape[-1], x.shape[2], z.shape[-1], job["cfg"].hidden, job["cfg"].dropout)  # fmt: skip
+        model.load_state_dict(weights)
+        model.eval()
+        trained.model = model
+        out.append(trained)
+    return out
+
+
+def _train_in_worker(job: Mapping[str, Any]) -> tuple[Trained, dict]:
+    """One training in a worker process: the record, and the weights (a module of a local class
+    cannot be pickled; the parent rebuilds it)."""
+    _torch().set_num_threads(1)
+    trained = train_scorer(**job)
+    weights = trained.model.state_dict()
+    trained.model = None
+    return trained, weights
 
 
 def _num(x: float) -> float | None:
@@ -493,6 +635,7 @@ class GroupResult:
     selected: dict[str, str]  # target -> candidate with the highest s(m, target) in meta-test
     seconds: float = 0.0
     trainings: int = 0  # scorers trained (search included)
+    steps: int = 0  # Adam steps of all of them
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -519,10 +662,12 @@ class LMS:
         cfg: settings; ``cfg.pivots`` absent from the pool are dropped (see :func:`task_pivots`).
         source: the source language (English dev text for [Eng] features).
         targets: languages to select for (the source excluded).
+        workers: processes that train scorers in parallel (1: in this process); results do not
+            depend on it.
     """
 
-    def __init__(self, pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str]):
-        self.pool, self.cfg, self.source = pool, cfg, source
+    def __init__(self, pool: Pool, cfg: LMSConfig, source: str, targets: Sequence[str], workers: int = 1):  # fmt: skip
+        self.pool, self.cfg, self.source, self.workers = pool, cfg, source, workers
         self.targets = [t for t in targets if t != source]
         self.pivots = task_pivots(cfg.pivots, pool.langs, source)
         self.dev = pool.matrix("dev")
@@ -571,58 +716,85 @@ class LMS:
         if n_train is not None and n_train < len(train):
             train = train[np.random.default_rng(split_seed).permutation(len(train))[:n_train]]
         folds = plan_folds(self.targets, self.pivots, cfg.model_features)
-        shared = anchor = None
+        dev = split["meta-dev"]
+        full = [(b, lr) for b in cfg.batch_sizes for lr in cfg.lrs]
+        anchor = None
+        trained: dict[Fold, Trained] = {}
         if hps is None and cfg.hp_search == "shared":
+            # search once, on the fold that trains on all pivots; the other folds reuse its choice
             anchor = next((f for f in folds if len(f.train_langs) == len(self.pivots)), folds[0])
-            shared = self._fit(anchor, train, split["meta-dev"], seed, None)
+            trained[anchor] = self._fit_all([(anchor, full)], train, dev, seed)[0]
+            grids = [(f, [(trained[anchor].batch_size, trained[anchor].lr)]) for f in folds if f != anchor]  # fmt: skip
+        elif hps is not None:
+            grids = [(f, [hps.get(f.key) or hps["+".join(f.train_langs)]]) for f in folds]
+        else:
+            grids = [(f, full) for f in folds]
+        trained.update(zip([f for f, _ in grids], self._fit_all(grids, train, dev, seed), strict=True))  # fmt: skip
         scores: dict[str, dict[str, list[float]]] = {}
         selected: dict[str, str] = {}
         fold_info = []
         for fold in folds:
-            if shared is not None and fold == anchor:
-                trained = shared
-            else:
-                if shared is not None:
-                    grid = [(shared.batch_size, shared.lr)]
-                elif hps is not None:
-                    grid = [hps.get(fold.key) or hps["+".join(fold.train_langs)]]
-                else:
-                    grid = None
-                trained = self._fit(fold, train, split["meta-dev"], seed, grid)
-            search = (
-                trained.search
-                if shared is None
-                else ([] if trained is not shared else shared.search)
-            )
+            fit = trained[fold]
+            # with a shared search only the anchor fold searched; the others trained once
+            search = [] if anchor is not None and fold != anchor else fit.search
             fold_info.append({
                 "key": fold.key, "train_langs": list(fold.train_langs),
                 "feature_target": fold.feature_target, "targets": list(fold.targets),
-                "batch_size": trained.batch_size, "lr": trained.lr, "epoch": trained.epoch,
-                "criterion": _num(trained.criterion), "search": search,
+                **fit.record(), "search": search,
             })  # fmt: skip
             for t in fold.targets:
                 scores[t] = {}
                 for name in ("meta-dev", "meta-test"):
                     x, z = self._inputs(split[name], [t], t)
-                    scores[t][name] = predict(trained.model, x, z)[:, 0].tolist()
+                    scores[t][name] = predict(fit.model, x, z)[:, 0].tolist()
                 test = split["meta-test"]
                 if len(test):
                     selected[t] = self.pool.candidates[test[int(np.argmax(scores[t]["meta-test"]))]]
         trainings = sum(len(f["search"]) or 1 for f in fold_info)
+        steps = sum(sum(e["steps"] for e in f["search"]) or f["steps"] for f in fold_info)
         ids = {k: [self.pool.candidates[i] for i in v] for k, v in split.items()}
         if n_train is not None:
             ids["meta-train"] = [self.pool.candidates[i] for i in train]
         seconds = time.perf_counter() - t0
-        return GroupResult(group, ids, fold_info, scores, selected, seconds, trainings)
+        return GroupResult(group, ids, fold_info, scores, selected, seconds, trainings, steps)
+
+    def search_steps(self, cands: np.ndarray, split_seed: int | None = None) -> int:
+        """Adam steps of the per-fold search over the whole grid on ``cands`` (every fold, every
+        grid point), counted without training: the cost that ``hp_search: per-fold`` pays."""
+        cfg = self.cfg
+        train = split_candidates(cands, cfg.split, cfg.split_seed if split_seed is None else split_seed)["meta-train"]  # fmt: skip
+        total = 0
+        for fold in plan_folds(self.targets, self.pivots, cfg.model_features):
+            examples = len(training_pairs(self._labels(train, fold.train_langs))[0])
+            total += sum(optimiser_steps(examples, b, cfg.epochs, cfg.pairs_per_epoch)
+                         for b in cfg.batch_sizes for _ in cfg.lrs)  # fmt: skip
+        return total
+
+    def _fit_all(self, grids: Sequence[tuple[Fold, Sequence[tuple[int, float]]]], train, dev, seed: int) -> list[Trained]:  # fmt: skip
+        """Train every (fold, grid point) of ``grids`` (in :attr:`workers` processes) and keep,
+        per fold, the best on the meta-dev criterion."""
+        jobs, owner = [], []
+        for i, (fold, grid) in enumerate(grids):
+            x, z = self._inputs(train, fold.train_langs, fold.feature_target)
+            xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
+            y, yd = self._labels(train, fold.train_langs), self._labels(dev, fold.train_langs)
+            for b, lr in grid:
+                jobs.append(dict(x=x, z=z, y=y, x_dev=xd, y_dev=yd, batch_size=b, lr=lr,
+                                 cfg=self.cfg, seed=seed))  # fmt: skip
+                owner.append(i)
+        done = train_many(jobs, self.workers)
+        out = []
+        for i, (fold, _) in enumerate(grids):
+            best = _pick([t for t, o in zip(done, owner, strict=True) if o == i])
+            log.info("fold %s: bs=%d lr=%g epoch=%d steps=%d meta-dev tau=%.3f", fold.key,
+                     best.batch_size, best.lr, best.epoch, best.steps, best.criterion)  # fmt: skip
+            out.append(best)
+        return out
 
     def _fit(self, fold: Fold, train, dev, seed: int, grid) -> Trained:
-        x, z = self._inputs(train, fold.train_langs, fold.feature_target)
-        xd, _ = self._inputs(dev, fold.train_langs, fold.feature_target)
-        y, yd = self._labels(train, fold.train_langs), self._labels(dev, fold.train_langs)
-        trained = search_scorer(x, z, y, xd, yd, self.cfg, seed, grid)
-        log.info("fold %s: bs=%d lr=%g epoch=%d meta-dev tau=%.3f", fold.key, trained.batch_size,
-                 trained.lr, trained.epoch, trained.criterion)  # fmt: skip
-        return trained
+        """One fold's scorer: the search over ``grid`` (default: the config's whole grid)."""
+        full = [(b, lr) for b in self.cfg.batch_sizes for lr in self.cfg.lrs]
+        return self._fit_all([(fold, grid or full)], train, dev, seed)[0]
 
 
 def run_groups(
@@ -636,13 +808,14 @@ def run_groups(
     hps: Mapping[str, Mapping[str, tuple[int, float]]] | None = None,
     n_train: int | None = None,
     only: Sequence[str] | None = None,
+    workers: int = 1,
 ) -> dict[str, GroupResult]:
     """:meth:`LMS.run` for every candidate group of ``cfg.pool`` (per method, or all together).
 
     ``hps``: group -> fold key -> (batch size, lr), to reuse a previous search; ``only``: run
-    just these groups.
+    just these groups; ``workers``: training processes (:class:`LMS`).
     """
-    lms = LMS(pool, cfg, source, targets)
+    lms = LMS(pool, cfg, source, targets, workers)
     return {
         name: lms.run(
             idx,
