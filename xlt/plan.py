@@ -19,7 +19,9 @@ from .world import DEFAULT_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
 SPLITS = ("train", "dev", "test")
-KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
+# the task_type of each synthetic dataset with labels (as datasets.<name>.task_type)
+SYNTH_TASK_TYPE = {"synth-ner": "tagging", "synth-pos": "tagging", "synth-sentiment": "classification", "synth-nli": "classification", "synth-parsing": "parsing", "synth-qa": "qa", "synth-relation": "relation"}  # fmt: skip
+KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",), "qa": ("qa",), "relation": ("relation",)}  # fmt: skip
 
 
 def hp_name(lr: float, epochs: int, batch_size: int) -> str:
@@ -144,12 +146,12 @@ class Plan:
             raise ConfigError(
                 f"tasks.{name}.encoder: unknown encoder {task.encoder!r}; known: {sorted(self.encoders)}"
             )
-        if task.dataset in self.datasets:
-            ttype = self.datasets[task.dataset]["task_type"]
-            if task.kind not in KIND_OF_TASK_TYPE[ttype]:
+        for ds in filter(None, (task.dataset, task.source_dataset)):
+            ttype = self.task_type(ds)
+            if ttype is not None and task.kind not in KIND_OF_TASK_TYPE.get(ttype, ()):
                 raise ConfigError(
-                    f"tasks.{name}.kind: {task.kind!r} does not fit dataset {task.dataset!r} "
-                    f"({ttype}); use one of {list(KIND_OF_TASK_TYPE[ttype])}"
+                    f"tasks.{name}.kind: {task.kind!r} does not fit dataset {ds!r} ({ttype}); "
+                    f"use one of {list(KIND_OF_TASK_TYPE.get(ttype, ()))}"
                 )
         for lang in task.languages:
             splits = self.splits(task.dataset_of(lang), lang, where=f"tasks.{name}")
@@ -208,6 +210,13 @@ class Plan:
                 raise ConfigError(f"encoders.{name}: unknown corpus dataset {ds!r}")
 
     # --- queries -------------------------------------------------------------------------
+    def task_type(self, dataset: str) -> str | None:
+        """The common-schema kind of a dataset's records (``datasets.<name>.task_type``, or the
+        synthetic world's own), None for the world's text-only datasets."""
+        if dataset in self.datasets:
+            return self.datasets[dataset]["task_type"]
+        return SYNTH_TASK_TYPE.get(dataset)
+
     def splits(self, dataset: str, lang: str, where: str = "") -> tuple[str, ...]:
         """The splits ``dataset`` has for ``lang`` (an unknown language is a ConfigError)."""
         if dataset in SYNTH_DATASETS:

@@ -1,0 +1,340 @@
+"""The extractive-QA and relation-classification task kinds on the model side: QA windows and the
+mapping of answers to characters and back (hand-made long contexts in en, zh, ar and ja; the
+synthetic world's zh and ar), the relation markers and the entity-start model (marker positions,
+a deterministic embedding resize, saving and reloading), learning on tiny encoders, the metric
+behind the common interface, and bad input through ``prepare_split``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from xlt.data.prepare import prepare_split
+from xlt.encoder import PretrainConfig, TinyBertConfig, pretrain, read_texts, train_tokenizer
+from xlt.finetune import FinetuneConfig, finetune, run_candidate
+from xlt.io import DataError, read_jsonl
+from xlt.metrics import example_stats, qa_scores, score_from_stats, scores
+from xlt.tasks import TaskSpec, build_model, encode, get_kind, infer_labels, load_tokenizer
+from xlt.tasks.entity_start import EntityStartModel
+from xlt.tasks.qa import answer_tokens, decode_answers
+from xlt.tasks.relation import MARKERS, fit_window, marked_words, marker_ids
+from xlt.world import RELATION_LABELS, WorldConfig, generate
+
+QA = TaskSpec("qa", ())
+RE = TaskSpec("relation", RELATION_LABELS)
+SIZE = TinyBertConfig(vocab_size=700, hidden_size=48, layers=1, heads=2, intermediate_size=96)
+
+# hand-made passages with an answer each; long enough for several windows at max_length 48
+LONG = {
+    "en": (
+        "The museum opened in 1891 after a decade of planning. " * 3
+        + "Its first director, Margaret Hale, bought the collection of Roman coins. "
+        + "Visitors came from many towns to see them, and the hall was enlarged twice. " * 3,
+        "Who bought the collection of Roman coins?",
+        "Margaret Hale",
+    ),
+    "zh": (
+        "这座博物馆建于一八九一年。" * 4
+        + "第一任馆长是王芳，她买下了罗马钱币。"
+        + "游客从各地来参观。" * 4,
+        "谁买下了罗马钱币？",
+        "王芳",
+    ),
+    "ar": (
+        "افتتح المتحف في عام ١٨٩١ بعد تخطيط طويل . " * 3
+        + "اشترت المديرة الأولى مريم حسن مجموعة العملات الرومانية . "
+        + "جاء الزوار من مدن كثيرة لرؤيتها . " * 3,
+        "من اشترى مجموعة العملات الرومانية ؟",
+        "مريم حسن",
+    ),
+    "ja": (
+        "この博物館は千八百九十一年に開館した。" * 3
+        + "初代館長は山田花子で、彼女が古銭を買った。"
+        + "多くの町から客が来た。" * 3,
+        "古銭を買ったのは誰ですか？",
+        "山田花子",
+    ),
+}
+
+
+def qa_record(lang: str, i: int = 0) -> dict:
+    context, question, answer = LONG[lang]
+    start = context.index(answer)
+    return {"id": f"{lang}{i}", "context": context, "question": question,
+            "answers": {"text": [answer], "answer_start": [start]}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> dict:
+    """A synthetic world (en, de, zh, ar: QA and relations) and a tiny encoder pretrained on it,
+    whose tokenizer also saw the hand-made passages."""
+    torch.set_num_threads(2)
+    root = tmp_path_factory.mktemp("kinds")
+    generate(
+        WorldConfig(languages=("en", "de", "zh", "ar"), sizes={"train": 400, "dev": 60, "test": 20},
+                    unlabelled=500, parallel=10, datasets=("synth-qa", "synth-relation", "synth-text")),
+        root / "data",
+    )  # fmt: skip
+    files = sorted((root / "data" / "synth-text").glob("*/train.jsonl"))
+    corpora = [list(read_texts(f)) for f in files]
+    hand = [t for c, q, _ in LONG.values() for t in (c, q)] * 3
+    train_tokenizer([t for c in corpora for t in c] + hand, SIZE.vocab_size, root / "tok")
+    pretrain(root / "tok", corpora, SIZE, PretrainConfig(steps=40, batch_size=16, lr=2e-3, seq_len=64), root / "enc")  # fmt: skip
+    return {"data": root / "data", "enc": str(root / "enc")}
+
+
+def oracle_logits(feats) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Start and end logits that point at each window's training target (nowhere when the
+    window does not hold the answer)."""
+    starts, ends = [], []
+    for ids, (s, e) in zip(feats.input_ids, feats.targets, strict=True):
+        a, b = np.full(len(ids), -5.0), np.full(len(ids), -5.0)
+        if (s, e) != (0, 0):
+            a[s], b[e] = 5.0, 5.0
+        starts.append(a)
+        ends.append(b)
+    return starts, ends
+
+
+# --------------------------------------------------------------------------------------------
+# QA: windows, targets, decoding
+
+
+@pytest.mark.parametrize("lang", sorted(LONG))
+def test_long_passages_are_windowed_and_answers_survive_the_round_trip(tiny, lang):
+    tok = load_tokenizer(QA, tiny["enc"])
+    rec = qa_record(lang)
+    feats = encode(TaskSpec("qa", (), doc_stride=12), tok, [rec], 48)
+    assert len(feats) >= 3 and all(len(ids) <= 48 for ids in feats.input_ids)
+    assert set(feats.extra["example"]) == {0}
+    # the windows cover every character of the passage (spaces aside), in overlapping steps
+    covered = set()
+    for offs in feats.extra["offsets"]:
+        spans = [o for o in offs if o is not None]
+        covered |= {c for s, e in spans for c in range(s, e)}
+    context = rec["context"]
+    assert {i for i, ch in enumerate(context) if not ch.isspace()} <= covered
+    # each window holding the whole answer points at it; its characters are the answer
+    answer = rec["answers"]["text"][0]
+    hits = [w for w, t in enumerate(feats.targets) if t != (0, 0)]
+    assert hits
+    for w in hits:
+        s, e = feats.targets[w]
+        offs = feats.extra["offsets"][w]
+        assert context[offs[s][0] : offs[e][1]] == answer
+    assert decode_answers(feats, *oracle_logits(feats), max_answer_length=30) == [answer]
+    # a window that cuts the answer off has the [CLS] target
+    assert answer_tokens([None, (0, 4), (5, 9)], 5, 12) == (0, 0)
+    assert answer_tokens([None, (0, 4), (5, 9)], start=5, end=9) == (2, 2)
+
+
+@pytest.mark.parametrize("lang", ["zh", "ar", "en"])
+def test_synthetic_answers_map_to_tokens_and_back(tiny, lang):
+    tok = load_tokenizer(QA, tiny["enc"])
+    recs = read_jsonl(tiny["data"] / "synth-qa" / lang / "train.jsonl")
+    feats = encode(QA, tok, recs, 96)
+    answers = decode_answers(feats, *oracle_logits(feats), max_answer_length=30)
+    gold = [r["answers"]["text"][0] for r in recs]
+    assert answers == gold
+    assert scores("qa", [[g] for g in gold], answers, lang)["exact_match"] == 100.0
+
+
+def test_qa_windows_need_a_fast_tokenizer_and_a_sane_stride(tiny):
+    tok = load_tokenizer(QA, tiny["enc"])
+    with pytest.raises(ValueError, match="doc_stride 40 must be between 1 and 28"):
+        encode(TaskSpec("qa", (), doc_stride=40), tok, [qa_record("en")], 48)
+    with pytest.raises(ValueError, match="has no label set"):
+        TaskSpec("qa", ("a",))
+    assert infer_labels("qa", [[qa_record("en")]]) == ()
+
+
+def test_qa_metric_through_the_kind_interface():
+    gold = [["王芳"], ["the Roman coins", "coins"], ["1891"]]
+    pred = ["王芳女士", "the Roman coins", ""]
+    zh = scores("qa", gold, pred, "zh")
+    direct = qa_scores({str(i): p for i, p in enumerate(pred)}, {str(i): g for i, g in enumerate(gold)}, "zh")  # fmt: skip
+    assert zh["f1"] == direct["f1"] and zh["exact_match"] == direct["exact_match"] == 100 / 3
+    # zh: characters are tokens (王芳 of 王芳女士: F1 2/3); the SQuAD rule sees one token
+    assert zh["f1"] == pytest.approx(100 * (2 / 3 + 1 + 0) / 3)
+    assert zh["f1_squad"] == pytest.approx(100 * (0 + 1 + 0) / 3)
+    stats = example_stats("qa", gold, pred, (), "zh")
+    assert stats.shape == (3, 2) and score_from_stats("qa", stats) == pytest.approx(zh["f1"])
+    assert score_from_stats("qa", stats[[1]]) == 100.0
+    with pytest.raises(ValueError, match="need the language"):
+        scores("qa", gold, pred)
+
+
+# --------------------------------------------------------------------------------------------
+# relations: markers and the entity-start model
+
+
+def test_markers_go_around_head_and_tail():
+    rec = {"tokens": ["Ann", "Lee", "met", "Bo", "in", "Rome"], "head": [3, 4], "tail": [0, 2]}
+    assert marked_words(rec) == ["[E2start]", "Ann", "Lee", "[E2end]", "met", "[E1start]", "Bo",
+                                 "[E1end]", "in", "Rome"]  # fmt: skip
+    adjacent = {"tokens": ["A", "B"], "head": [0, 1], "tail": [1, 2]}
+    assert marked_words(adjacent) == ["[E1start]", "A", "[E1end]", "[E2start]", "B", "[E2end]"]
+
+
+def test_marker_tokens_are_appended_once_and_found_after_encoding(tiny):
+    from transformers import AutoTokenizer
+
+    base = AutoTokenizer.from_pretrained(tiny["enc"])
+    with pytest.raises(ValueError, match="lacks the relation markers"):
+        encode(RE, base, [], 64)
+    tok = load_tokenizer(RE, tiny["enc"])
+    ids = marker_ids(tok)
+    assert ids == tuple(range(len(base), len(base) + 4)) and len(tok) == len(base) + 4
+    get_kind("relation").prepare_tokenizer(tok)  # a second call adds nothing
+    assert len(tok) == len(base) + 4 and marker_ids(load_tokenizer(RE, tiny["enc"])) == ids
+    recs = read_jsonl(tiny["data"] / "synth-relation" / "zh" / "dev.jsonl")
+    feats = encode(RE, tok, recs, 64)
+    for i, row in enumerate(feats.input_ids):
+        assert row[feats.extra["e1"][i]] == ids[0] and row[feats.extra["e2"][i]] == ids[2]
+        assert tok.convert_ids_to_tokens(row).count("[E1end]") == 1
+    assert feats.targets[0] == RELATION_LABELS.index(recs[0]["label"])
+    # a sentence longer than max_length keeps both start markers
+    long = {"tokens": ["x"] * 80 + ["Ann", "met", "Bo"] + ["y"] * 80, "head": [80, 81], "tail": [82, 83], "label": "no_relation"}  # fmt: skip
+    short = encode(RE, tok, [long], 32)
+    assert len(short.input_ids[0]) == 32 and short.truncated == 1
+    row = short.input_ids[0]
+    assert row[short.extra["e1"][0]] == ids[0] and row[short.extra["e2"][0]] == ids[2]
+    assert row[0] == tok.cls_token_id and row[-1] == tok.sep_token_id
+    # entities farther apart than a window: the beginning of each
+    assert fit_window([1, 9, 5, 9, 9, 9, 9, 9, 7, 9, 8, 9], (1, 5, 7, 8), 4) == [1, 9, 7, 9]
+    assert fit_window([9, 1, 5, 7, 8, 9, 9], (1, 5, 7, 8), 5) == [1, 5, 7, 8, 9]
+
+
+def test_entity_start_model_is_deterministic_and_saves_and_reloads(tiny, tmp_path):
+    from xlt.studies.interpolation.interpolation import load_weights
+
+    tok = load_tokenizer(RE, tiny["enc"])
+    a, b = build_model(RE, tiny["enc"], 3), build_model(RE, tiny["enc"], 3)
+    other = build_model(RE, tiny["enc"], 4)
+    sa, sb, so = a.state_dict(), b.state_dict(), other.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    emb = a.get_input_embeddings().weight
+    assert emb.shape[0] == len(tok)
+    rows = len(tok) - 4  # the encoder's own rows are untouched; the markers' depend on the seed
+    key = "encoder.embeddings.word_embeddings.weight"
+    assert torch.equal(sa[key][:rows], so[key][:rows]) and not torch.equal(sa[key][rows:], so[key][rows:])  # fmt: skip
+    assert a.config.xlt_markers == dict(zip(MARKERS, marker_ids(tok), strict=True))
+    recs = read_jsonl(tiny["data"] / "synth-relation" / "en" / "dev.jsonl")[:8]
+    feats = encode(RE, tok, recs, 64)
+    batch = get_kind("relation").collate(feats, np.arange(len(feats)), tok.pad_token_id)
+    a.eval()
+    out = a(**batch, output_hidden_states=True)
+    assert out.logits.shape == (8, len(RELATION_LABELS)) and out.loss.item() > 0
+    assert len(out.hidden_states) == 2
+    a.save_pretrained(tmp_path / "m")
+    back = EntityStartModel.from_pretrained(tmp_path / "m").eval()
+    assert torch.equal(back(**batch).logits, out.logits)
+    # the interpolation study reads the same state dict, under the model's own names
+    assert load_weights(tmp_path / "m").keys() == {k for k, _ in a.named_parameters()} | {k for k, _ in a.named_buffers() if k in sa}  # fmt: skip
+    with pytest.raises(ValueError, match="not an entity-start relation model"):
+        EntityStartModel.from_pretrained(tiny["enc"])
+
+
+# --------------------------------------------------------------------------------------------
+# learning, on tiny encoders
+
+
+def test_qa_training_learns_beyond_a_trivial_answer(tiny):
+    data = tiny["data"] / "synth-qa"
+    train = read_jsonl(data / "en" / "train.jsonl")
+    evals = {lang: {"dev": read_jsonl(data / lang / "dev.jsonl")} for lang in ("en", "de")}
+    cfg = FinetuneConfig(kind="qa", labels=(), lr=3e-3, epochs=4, batch_size=16, seed=1, max_length=96)  # fmt: skip
+    res = finetune(cfg, tiny["enc"], train, evals)
+    assert np.mean(res.loss_curve[-5:]) < 0.6 * np.mean(res.loss_curve[:5])
+    dev = evals["en"]["dev"]
+    # trivial answers: the passage's first two words (an agent starts most sentences)
+    trivial = scores("qa", [r["answers"]["text"] for r in dev], [" ".join(r["context"].split()[:2]) for r in dev], "en")  # fmt: skip
+    got = res.scores["en"]["dev"]
+    assert got["f1"] > trivial["f1"] + 10, (got, trivial)
+    assert set(got) == {"exact_match", "f1", "exact_match_squad", "f1_squad"}
+    assert len(res.predictions["de"]) == len(evals["de"]["dev"]) and res.features["de"].shape == (48,)  # fmt: skip
+    assert all(p in r["context"] for p, r in zip(res.predictions["en"], dev, strict=True))
+    again = finetune(cfg, tiny["enc"], train, {"en": evals["en"]})
+    assert again.predictions["en"] == res.predictions["en"]  # same seed, same answers
+
+
+def test_relation_training_learns_beyond_the_majority(tiny):
+    data = tiny["data"] / "synth-relation"
+    train = read_jsonl(data / "en" / "train.jsonl")
+    evals = {lang: {"dev": read_jsonl(data / lang / "dev.jsonl")} for lang in ("en", "de")}
+    cfg = FinetuneConfig(kind="relation", labels=RELATION_LABELS, lr=3e-3, epochs=4, batch_size=16, seed=1, max_length=64)  # fmt: skip
+    res = finetune(cfg, tiny["enc"], train, evals)
+    assert np.mean(res.loss_curve[-5:]) < 0.8 * np.mean(res.loss_curve[:5])
+    dev = evals["en"]["dev"]
+    majority, predict = get_kind("relation").majority_baseline(train)
+    assert majority == "no_relation"
+    base = scores("relation", [r["label"] for r in dev], [predict(r["label"]) for r in dev])
+    assert base["f1"] == 0.0  # no_relation is never a positive
+    got = res.scores["en"]["dev"]
+    assert got["f1"] > 15 and got["accuracy"] > base["accuracy"] + 5, (got, base)
+
+
+def test_relation_candidate_keeps_weights_that_reload(tiny, tmp_path):
+    data = tiny["data"] / "synth-relation"
+    params = {"task": "rel", "method": "zero-shot", "kind": "relation", "labels": None, "lr": 3e-3,
+              "epochs": 1, "batch_size": 16, "seed": 2, "max_length": 64, "device": "cpu"}  # fmt: skip
+    out = {k: str(tmp_path / f) for k, f in (("metrics", "metrics.json"), ("predictions", "p.json"), ("features", "f.npz"), ("weights", "model"))}  # fmt: skip
+    evals = {f"{lg}/{s}": str(data / lg / f"{s}.jsonl") for lg in ("en", "zh") for s in ("dev", "test")}  # fmt: skip
+    res = run_candidate(params, tiny["enc"], [str(data / "en" / "train.jsonl")], evals, out)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["main_metric"] == "f1" and metrics["config"]["labels"][0] == "no_relation"
+    model = EntityStartModel.from_pretrained(tmp_path / "model")
+    tok = load_tokenizer(RE, tiny["enc"])
+    spec = TaskSpec("relation", tuple(metrics["config"]["labels"]))
+    recs = read_jsonl(data / "zh" / "dev.jsonl")
+    from xlt.tasks import predict
+
+    pred, _ = predict(model, spec, encode(spec, tok, recs, 64), tok.pad_token_id, 16, "cpu")
+    assert pred == res.predictions["zh"]
+
+
+# --------------------------------------------------------------------------------------------
+# bad input, end to end through prepare_split
+
+
+def _prepare(tmp_path: Path, name: str, text: str, task_type: str, fmt: str, **extra) -> None:
+    path = tmp_path / "src" / "en" / "dev.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    cfg = {"task_type": task_type, "format": fmt, "languages": {"en": ["dev"]},
+           "source": {"file": str(tmp_path / "src" / "{lang}" / "{split}.txt")}, **extra}  # fmt: skip
+    prepare_split(name, cfg, "en", "dev", tmp_path / "out.jsonl", tmp_path)
+
+
+def test_bad_qa_and_relation_input_names_file_line_and_fix(tmp_path):
+    src = tmp_path / "src" / "en" / "dev.txt"
+    doc = {"data": [{"paragraphs": [{"context": "Ada wrote in 1843.", "qas": [
+        {"id": "q1", "question": "When?", "answers": [{"text": "1843", "answer_start": 12}]}]}]}]}  # fmt: skip
+    with pytest.raises(DataError) as err:
+        _prepare(tmp_path, "sq", json.dumps(doc, indent=1), "qa", "squad")
+    msg = str(err.value)
+    assert msg.startswith(f"{src} line ") and "answer '1843' expected at answer_start 12" in msg
+    assert "the text occurs at [13]" in msg and not (tmp_path / "out.jsonl").exists()
+    block = '7\t"<e1> Ann </e1> works for Acme ."\nper:employee_of(e1,e2)\n\n'
+    with pytest.raises(DataError) as err:
+        _prepare(tmp_path, "kb", block, "relation", "kbp37")
+    assert str(err.value).startswith(f"{src} line 1: no <e2> ... </e2> marker pair (each sentence marks two disjoint entities")  # fmt: skip
+    block = '7\t"<e1> Ann </e1> works for <e2> Acme </e2> ."\nper:boss_of(e1,e2)\n\n'
+    with pytest.raises(DataError) as err:
+        _prepare(tmp_path, "kb", block, "relation", "kbp37", labels=["no_relation", "per:employee_of(e1,e2)"])  # fmt: skip
+    assert str(err.value) == (
+        f"{src} line 2: label 'per:boss_of(e1,e2)' is not in the label set ['no_relation', "
+        "'per:employee_of(e1,e2)'] (fix the label or add it to the dataset's labels in the config)"
+    )
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_relation_labels_sort_no_relation_first():
+    recs = [{"label": "b(e1,e2)"}, {"label": "no_relation"}, {"label": "a(e2,e1)"}]
+    assert infer_labels("relation", [recs]) == ("no_relation", "a(e2,e1)", "b(e1,e2)")
+    assert Counter(RELATION_LABELS)["no_relation"] == 1
