@@ -338,3 +338,103 @@ def test_relation_labels_sort_no_relation_first():
     recs = [{"label": "b(e1,e2)"}, {"label": "no_relation"}, {"label": "a(e2,e1)"}]
     assert infer_labels("relation", [recs]) == ("no_relation", "a(e2,e1)", "b(e1,e2)")
     assert Counter(RELATION_LABELS)["no_relation"] == 1
+
+
+def test_kbp37_f1_is_relx_scoring():
+    metrics = pytest.importorskip("sklearn.metrics")
+    labels = ["no_relation", "a(e1,e2)", "a(e2,e1)", "b(e1,e2)", "b(e2,e1)", "c(e1,e2)", "c(e2,e1)"]
+    gold = ["a(e1,e2)", "a(e2,e1)", "a(e1,e2)", "b(e1,e2)", "no_relation", "b(e2,e1)", "c(e1,e2)", "no_relation"]  # fmt: skip
+    pred = ["a(e1,e2)", "a(e1,e2)", "no_relation", "b(e1,e2)", "b(e2,e1)", "c(e2,e1)", "c(e1,e2)", "no_relation"]  # fmt: skip
+    ids = {lab: i for i, lab in enumerate(labels)}
+    g, p = [ids[x] for x in gold], [ids[x] for x in pred]
+    # RELX's finetune.py: sklearn's micro F1 over each type's two labels, averaged over the types
+    relx = np.mean([metrics.f1_score(g, p, average="micro", labels=[2 * i + 1, 2 * i + 2]) for i in range(3)])  # fmt: skip
+    got = scores("relation", gold, pred)
+    assert got["f1_kbp37"] == pytest.approx(100 * relx)
+    assert got["f1"] == pytest.approx(100 * 2 * 3 / (6 + 6))  # TACRED: 3 correct, 6 guessed, 6 gold
+
+
+# --------------------------------------------------------------------------------------------
+# configuration: which studies apply, paper scale
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def kinds_test_config(edit=None) -> dict:
+    """configs/test.yaml with a QA and a relation task on the synthetic world."""
+    import copy
+
+    import yaml
+
+    from xlt.config import validate
+    from xlt.studies import load
+
+    cfg = copy.deepcopy(yaml.safe_load((REPO / "configs" / "test.yaml").read_text()))
+    cfg["world"]["datasets"] = ["synth-ner", "synth-pos", "synth-sentiment", "synth-parallel", "synth-text", "synth-qa", "synth-relation"]  # fmt: skip
+    cfg["tasks"]["qa"] = {"dataset": "synth-qa", "kind": "qa", "targets": ["de", "zh", "af"]}
+    cfg["tasks"]["relation"] = {"dataset": "synth-relation", "kind": "relation", "targets": ["de", "zh", "af"]}  # fmt: skip
+    cfg["lms"]["tasks"] = ["ner", "qa", "relation"]
+    if edit:
+        edit(cfg)
+    validate(cfg, REPO / "schemas" / "config.schema.yaml")
+    load(cfg)
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c["metaxl"]["tasks"].update(qa={"targets": ["af"]}),
+         "metaxl.tasks.qa: task 'qa' is a qa task; this study takes ['ner', 'tagging', "
+         "'classification'] tasks only (seed 001 defines it for NER and sentence classification); "
+         "drop the task from metaxl.tasks"),
+        (lambda c: c["iwda"]["tasks"].update(relation={"targets": ["zh"]}),
+         "iwda.tasks.relation: task 'relation' is a relation task; this study takes"),
+        (lambda c: c["tasks"]["qa"].update(methods=["zero-shot", "to"]),
+         "tasks.qa.methods: ['to'] project token labels (NER spans, POS tags) onto translations; a "
+         "qa task has no such projection here: use zero-shot"),
+        (lambda c: c["tasks"]["relation"].update(kind="classification"),
+         "tasks.relation.kind: 'classification' does not fit dataset 'synth-relation' (relation); "
+         "use one of ['relation']"),
+        (lambda c: c["tasks"]["ner"].update(kind="qa"),
+         "tasks.ner.kind: 'qa' does not fit dataset 'synth-ner' (tagging); use one of ['ner', 'tagging']"),
+    ],
+)  # fmt: skip
+def test_studies_that_do_not_apply_refuse_qa_and_relation_tasks(edit, message):
+    from xlt.config import ConfigError
+
+    kinds_test_config()  # zero-shot, LMS (and the interpolation study) take both kinds
+    with pytest.raises(ConfigError) as err:
+        kinds_test_config(edit)
+    assert message in str(err.value)
+
+
+def test_paper_scale_plans_qa_from_squad_and_mlqa():
+    import yaml
+
+    from xlt.config import validate
+    from xlt.data.sources import resolve_source
+    from xlt.studies import load
+
+    cfg = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    validate(cfg, REPO / "schemas" / "config.schema.yaml")
+    studies = load(cfg)
+    plan = studies.plan
+    for task in ("qa_mlqa_mbert", "qa_mlqa_xlmr"):
+        assert len(studies.candidates(task)) == 240 and task in studies["lms"].tasks
+        assert plan.tasks[task].languages == ("en", "ar", "de", "es", "hi", "vi", "zh")
+        assert plan.candidate_params(task, 1)["max_length"] == 384
+    assert plan.candidate_params("ner_conll_mbert", 1)["max_length"] == 128
+    mlqa = cfg["datasets"]["mlqa"]
+    train = resolve_source("mlqa", mlqa, "en", "train")
+    assert train["url"].endswith("/SQuAD-explorer/dataset/train-v1.1.json") and len(train["sha256"]) == 64  # fmt: skip
+    test = resolve_source("mlqa", mlqa, "de", "test")
+    assert test["url"] == "https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip"
+    assert test["member"] == "MLQA_V1/test/test-context-de-question-de.json"
+    assert resolve_source("mlqa", mlqa, "en", "dev")["member"] == "MLQA_V1/dev/dev-context-en-question-en.json"  # fmt: skip
+    slurm = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+    runtime = slurm["set-resources"]["finetune"]["runtime"]
+    assert slurm["set-resources"]["finetune"]["gpu"] == 1
+    assert eval(runtime, {"wildcards": type("W", (), {"task": "qa_mlqa_xlmr"})}) == 720
+    assert eval(runtime, {"wildcards": type("W", (), {"task": "ner_conll_xlmr"})}) == 240

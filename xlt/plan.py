@@ -75,6 +75,12 @@ class Task:
     grid: Mapping[str, Any]  # the task's candidate grid (lr, epochs, seeds, batch_size)
     source_dataset: str = ""  # the source language's dataset, when not ``dataset``
     pooling: str = "first"  # classification: first-token or mean-of-tokens sentence vector
+    max_length: int | None = None  # the task's own finetune.max_length (QA: 384 at paper scale)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """What the task sets in its candidates' ``finetune`` settings (``max_length``)."""
+        return {"max_length": self.max_length} if self.max_length else {}
 
     def dataset_of(self, lang: str) -> str:
         return self.source_dataset if lang == self.source and self.source_dataset else self.dataset
@@ -125,6 +131,7 @@ class Plan:
             grid=grid,
             source_dataset=spec.get("source_dataset", ""),
             pooling=spec.get("pooling", "first"),
+            max_length=spec.get("max_length"),
         )
         for key, ds in (("dataset", task.dataset), ("source_dataset", task.source_dataset)):
             if ds and ds not in SYNTH_DATASETS and ds not in self.datasets:
@@ -247,6 +254,7 @@ class Plan:
         finetune = {k: v for k, v in self.config.get("finetune", {}).items() if k not in skip}
         return {
             **finetune,
+            **t.overrides,
             "task": task,
             "kind": t.kind,
             "pooling": t.pooling,
