@@ -438,3 +438,105 @@ def test_paper_scale_plans_qa_from_squad_and_mlqa():
     assert slurm["set-resources"]["finetune"]["gpu"] == 1
     assert eval(runtime, {"wildcards": type("W", (), {"task": "qa_mlqa_xlmr"})}) == 720
     assert eval(runtime, {"wildcards": type("W", (), {"task": "ner_conll_xlmr"})}) == 240
+
+
+SHARED = Path(__import__("os").environ.get("XLT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _real(config: str, tmp_path: Path) -> dict:
+    """The datasets of a real-data config, pointed at the shared data, each split prepared."""
+    import yaml
+
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data not available: {SHARED}")
+    text = (REPO / "configs" / config).read_text().replace("../shared/data", str(SHARED))
+    out = {}
+    for name, spec in yaml.safe_load(text)["datasets"].items():
+        for lang, splits in spec["languages"].items():
+            for split in splits:
+                path = tmp_path / name / lang / f"{split}.jsonl"
+                prepare_split(name, spec, lang, split, path, tmp_path, seed=1)
+                out[name, lang, split] = read_jsonl(path, spec["task_type"], spec.get("labels"))
+    return out
+
+
+def test_real_qa_config_splits_are_disjoint_and_parallel(tmp_path):
+    data = _real("real-e5-qa.yaml", tmp_path)
+    train, dev = data["tydiqa", "en", "train"], data["tydiqa", "en", "dev"]
+    assert (len(train), len(dev), len(data["tydiqa", "en", "test"])) == (2000, 332, 266)
+    # the English dev set shares no passage (and no question) with the training questions
+    assert not {r["context"] for r in dev} & {r["context"] for r in train}
+    for lang in ("ar", "th", "zh"):
+        d, t = data["xquad", lang, "dev"], data["xquad", lang, "test"]
+        assert (len(d), len(t)) == (250, 266) and not {r["id"] for r in d} & {r["id"] for r in t}
+        # the same questions in every language, English test included
+        assert [r["id"] for r in t] == [r["id"] for r in data["tydiqa", "en", "test"]]
+    # articles 1-9 are dev, 10-19 test: no passage on both sides
+    assert not {r["context"] for r in data["xquad", "de", "dev"]} & {r["context"] for r in data["xquad", "de", "test"]}  # fmt: skip
+
+
+def test_real_relation_config_splits(tmp_path):
+    data = _real("real-e5-re.yaml", tmp_path)
+    assert len(data["kbp37", "en", "train"]) == 6000 and len(data["kbp37", "en", "dev"]) == 500
+    en_test = data["kbp37", "en", "test"]
+    for lang in ("de", "fr", "tr"):  # sentence 27 dropped in these (and en): ids stay parallel
+        assert [r["id"] for r in data["relx", lang, "test"]] == [r["id"] for r in en_test]
+        assert len(data["relx", lang, "dev"]) == 100
+    es_dev, es_test = data["relx", "es", "dev"], data["relx", "es", "test"]
+    assert len(es_dev) == 100 and len(es_test) == 401 and es_test[0]["id"] == data["relx", "de", "dev"][-1]["id"]  # fmt: skip
+    labels = {r["label"] for r in en_test}
+    assert "no_relation" in labels and len(labels) == 37
+
+
+# --------------------------------------------------------------------------------------------
+# pools and LMS on QA and relation candidates (their records made up: no training)
+
+
+@pytest.mark.parametrize("kind", ["qa", "relation"])
+def test_pool_and_lms_on_qa_and_relation_candidates(tiny, tmp_path, kind):
+    from xlt.finetune import write_candidate
+    from xlt.pool import Pool, build_pool
+    from xlt.studies.lms.experiments import run_study_step
+    from xlt.studies.lms.lms import LMSConfig
+
+    data, langs = tiny["data"] / f"synth-{kind}", ("en", "de", "zh", "ar")
+    files = {(lg, s): str(data / lg / f"{s}.jsonl") for lg in langs for s in ("dev", "test")}
+    gold = {k: [get_kind(kind).gold(r) for r in read_jsonl(p)] for k, p in files.items()}
+    records = {k: read_jsonl(p) for k, p in files.items()}
+    labels = () if kind == "qa" else RELATION_LABELS
+
+    def answer(rng, q, rec, g):  # right with probability q, else a wrong answer
+        if rng.random() < q:
+            return g[0] if kind == "qa" else g
+        return " ".join(rec["context"].split()[:2]) if kind == "qa" else "no_relation"
+
+    metrics, preds, feats = [], [], []
+    for i in range(8):
+        rng = np.random.default_rng(i)
+        q = 0.1 + 0.1 * i  # candidate i is better than i - 1 in every language
+        predicted = {k: [answer(rng, q, r, g) for r, g in zip(records[k], gold[k], strict=True)] for k in files}  # fmt: skip
+        result = type("R", (), {})()
+        result.scores = {lg: {s: scores(kind, gold[lg, s], predicted[lg, s], lg) for s in ("dev", "test")} for lg in langs}  # fmt: skip
+        result.predictions = {lg: predicted[lg, "dev"] for lg in langs}
+        result.features = {lg: rng.normal(size=4).astype(np.float32) + q for lg in langs}
+        result.loss_curve, result.info = [1.0], {}
+        cfg = FinetuneConfig(kind=kind, labels=labels, lr=1e-3, epochs=1, batch_size=16, seed=i)
+        d = tmp_path / f"c{i}"
+        paths = [str(d / "metrics.json"), str(d / "predictions.json.gz"), str(d / "features.npz")]
+        meta = {"method": "zero-shot", "hp": "lr0.001-ep1-bs16", "lr": 1e-3, "epochs": 1, "batch_size": 16, "seed": i}  # fmt: skip
+        write_candidate(result, cfg, meta, *paths)
+        metrics.append(paths[0]), preds.append(paths[1]), feats.append(paths[2])
+    dev = {lg: files[lg, "dev"] for lg in langs}
+    test = {lg: files[lg, "test"] for lg in langs}
+    table = tmp_path / "pool.parquet"
+    build_pool(kind, metrics, preds, feats, dev, str(data / "en" / "train.jsonl"), test, str(table), str(tmp_path / "pool.npz"))  # fmt: skip
+    pool = Pool.load(table, tmp_path / "pool.npz")
+    # the stored dev statistics re-score to the candidates' own dev scores
+    for lg in langs:
+        rescored = score_from_stats(kind, pool.stats[lg])
+        assert np.allclose(rescored, pool.matrix("dev")[:, pool.lang_index(lg)], atol=1e-3)
+    assert pool.stats["de"].shape[-1] == (2 if kind == "qa" else 4)
+    lms = LMSConfig(pivots=("de", "zh", "ar"), hidden=8, epochs=1, batch_sizes=(4,), lrs=(1e-3,), runs=2, n_target=10, n_draws=2, nmodels=(2,))  # fmt: skip
+    main = run_study_step("main", pool, lms, "en", ["de", "zh", "ar"])
+    runs = run_study_step("runs", pool, lms, "en", ["de", "zh", "ar"], main)
+    assert main["pivots"] == ["de", "zh", "ar"] and len(runs["runs"]) == 2
