@@ -123,6 +123,7 @@ def finetune_params(wildcards):
             "seed": int(wildcards.seed),
             **parse_hp(wildcards.hp),
             **config["finetune"],
+            **t.overrides,
             # only MTL-WS candidates depend on (and re-run with) the warm-start settings
             **(
                 {"mtl_ws": config.get("adapt", {}).get("mtl_ws", {})}

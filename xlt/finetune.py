@@ -32,6 +32,7 @@ from .tasks import (
     get_kind,
     gold_answers,
     infer_labels,
+    load_tokenizer,
     padding_efficiency,
     predict,
 )
@@ -119,11 +120,9 @@ def finetune(
     With ``warmup`` ({lang: translated records}) the loop first runs the multilingual warm-start
     (MTL-WS) on them, then trains on ``train_records`` as zero-shot does.
     """
-    from transformers import AutoTokenizer
-
     t0 = time.time()
     spec = cfg.spec
-    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    tokenizer = load_tokenizer(spec, str(encoder_dir))
     pad_id = tokenizer.pad_token_id
     feats = encode(spec, tokenizer, train_records, cfg.max_length)
     if len(feats) == 0:
@@ -195,7 +194,7 @@ def evaluate(
                 pred, first = predict(model, spec, feats, tokenizer.pad_token_id, cfg.eval_batch_size, device, f"{lang}/{split}")  # fmt: skip
             out_scores.setdefault(lang, {})[split] = {
                 k: round(v, 4)
-                for k, v in scores(spec.kind, gold_answers(spec.kind, records), pred).items()
+                for k, v in scores(spec.kind, gold_answers(spec.kind, records), pred, lang).items()
             }
             if split == "dev":
                 preds[lang] = pred

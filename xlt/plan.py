@@ -20,7 +20,9 @@ from .world import DEFAULT_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
 SPLITS = ("train", "dev", "test")
-KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
+# the task_type of each synthetic dataset with labels (as datasets.<name>.task_type)
+SYNTH_TASK_TYPE = {"synth-ner": "tagging", "synth-pos": "tagging", "synth-sentiment": "classification", "synth-nli": "classification", "synth-parsing": "parsing", "synth-qa": "qa", "synth-relation": "relation"}  # fmt: skip
+KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",), "qa": ("qa",), "relation": ("relation",)}  # fmt: skip
 
 
 def hp_name(lr: float, epochs: int, batch_size: int) -> str:
@@ -74,6 +76,12 @@ class Task:
     grid: Mapping[str, Any]  # the task's candidate grid (lr, epochs, seeds, batch_size)
     source_dataset: str = ""  # the source language's dataset, when not ``dataset``
     pooling: str = "first"  # classification: first-token or mean-of-tokens sentence vector
+    max_length: int | None = None  # the task's own finetune.max_length (QA: 384 at paper scale)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """What the task sets in its candidates' ``finetune`` settings (``max_length``)."""
+        return {"max_length": self.max_length} if self.max_length else {}
 
     def dataset_of(self, lang: str) -> str:
         return self.source_dataset if lang == self.source and self.source_dataset else self.dataset
@@ -124,6 +132,7 @@ class Plan:
             grid=grid,
             source_dataset=spec.get("source_dataset", ""),
             pooling=spec.get("pooling", "first"),
+            max_length=spec.get("max_length"),
         )
         for key, ds in (("dataset", task.dataset), ("source_dataset", task.source_dataset)):
             if ds and ds not in SYNTH_DATASETS and ds not in self.datasets:
@@ -145,12 +154,12 @@ class Plan:
             raise ConfigError(
                 f"tasks.{name}.encoder: unknown encoder {task.encoder!r}; known: {sorted(self.encoders)}"
             )
-        if task.dataset in self.datasets:
-            ttype = self.datasets[task.dataset]["task_type"]
-            if task.kind not in KIND_OF_TASK_TYPE[ttype]:
+        for ds in filter(None, (task.dataset, task.source_dataset)):
+            ttype = self.task_type(ds)
+            if ttype is not None and task.kind not in KIND_OF_TASK_TYPE.get(ttype, ()):
                 raise ConfigError(
-                    f"tasks.{name}.kind: {task.kind!r} does not fit dataset {task.dataset!r} "
-                    f"({ttype}); use one of {list(KIND_OF_TASK_TYPE[ttype])}"
+                    f"tasks.{name}.kind: {task.kind!r} does not fit dataset {ds!r} ({ttype}); "
+                    f"use one of {list(KIND_OF_TASK_TYPE.get(ttype, ()))}"
                 )
         for lang in task.languages:
             splits = self.splits(task.dataset_of(lang), lang, where=f"tasks.{name}")
@@ -213,6 +222,13 @@ class Plan:
                 raise ConfigError(f"encoders.{name}: unknown corpus dataset {ds!r}")
 
     # --- queries -------------------------------------------------------------------------
+    def task_type(self, dataset: str) -> str | None:
+        """The common-schema kind of a dataset's records (``datasets.<name>.task_type``, or the
+        synthetic world's own), None for the world's text-only datasets."""
+        if dataset in self.datasets:
+            return self.datasets[dataset]["task_type"]
+        return SYNTH_TASK_TYPE.get(dataset)
+
     def splits(self, dataset: str, lang: str, where: str = "") -> tuple[str, ...]:
         """The splits ``dataset`` has for ``lang`` (an unknown language is a ConfigError)."""
         if dataset in SYNTH_DATASETS:
@@ -243,6 +259,7 @@ class Plan:
         finetune = {k: v for k, v in self.config.get("finetune", {}).items() if k not in skip}
         return {
             **finetune,
+            **t.overrides,
             "task": task,
             "kind": t.kind,
             "encoder_kind": self.encoders[t.encoder]["kind"],

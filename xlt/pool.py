@@ -71,7 +71,7 @@ def build_pool(
         for lang in langs:
             if lang not in preds["dev"]:
                 raise candidate_error(ppath, f"has no dev predictions for {lang!r}")
-            stats[lang].append(example_stats(kind, gold[lang], preds["dev"][lang], labels))
+            stats[lang].append(example_stats(kind, gold[lang], preds["dev"][lang], labels, lang))
         feats.append(read_features(fpath, langs))
     table = pd.DataFrame(rows)
     table = _add_majority(table, kind, train_file, test_files)
@@ -171,7 +171,7 @@ def _add_majority(table: pd.DataFrame, kind: str, train_file, test_files) -> pd.
     base = {}
     for lang, path in test_files.items():
         gold = [task.gold(r) for r in read_jsonl(path, task.schema)]
-        base[lang] = scores(kind, gold, [predict(g) for g in gold])[task.main_metric]
+        base[lang] = scores(kind, gold, [predict(g) for g in gold], lang)[task.main_metric]
     table["majority_test"] = table["lang"].map(base)
     table.attrs["majority_label"] = majority
     return table

@@ -74,3 +74,14 @@ def study_targets(
                 f"(tasks.{name}.targets is {list(task.targets)}); add it there or drop it here"
             )
     return targets
+
+
+def check_kind(plan: Plan, key: str, name: str, kinds: tuple[str, ...], why: str) -> None:
+    """A study that is defined for some task kinds only refuses a task of another kind before any
+    job runs (ConfigError naming ``key``, the kinds it takes and ``why``)."""
+    kind = plan.tasks[name].kind
+    if kind not in kinds:
+        raise ConfigError(
+            f"{key}: task {name!r} is a {kind} task; this study takes {list(kinds)} tasks only "
+            f"({why}); drop the task from {key.rpartition('.')[0]}"
+        )

@@ -6,6 +6,8 @@ kind (``tasks.*.kind``)   what                                          main met
 ``tagging``               a label per word (POS)                        token accuracy
 ``ner``                   BIO entity tags                               entity F1 (conlleval)
 ``classification``        a label per text or text pair                 accuracy (+ macro-F1)
+``qa``                    an answer span of a passage (extractive QA)   F1 (+ exact match)
+``relation``              the relation of two marked entities           micro-F1 w/o no_relation
 ========================  ============================================  ==========================
 
 A :class:`TaskSpec` (kind, label set, pooling) names what one model is trained for; the
@@ -25,7 +27,7 @@ import numpy as np
 
 from .base import IGNORE, Features, TaskKind, bucket_batches, padding_efficiency
 
-MODULES = {"ner": "ner", "tagging": "tagging", "classification": "classification"}
+MODULES = {"ner": "ner", "tagging": "tagging", "classification": "classification", "qa": "qa", "relation": "relation"}  # fmt: skip
 KINDS = tuple(MODULES)
 POOLINGS = ("first", "mean")
 
@@ -41,15 +43,26 @@ def get_kind(name: str) -> TaskKind:
 @dataclass(frozen=True)
 class TaskSpec:
     kind: str  # a name of KINDS
-    labels: tuple[str, ...]
+    labels: tuple[str, ...]  # empty for a kind without labels (QA)
     pooling: str = "first"  # sequence tasks: first | mean
+    # QA: tokens shared by consecutive windows of a long passage (0: a third of max_length, i.e.
+    # BERT's 128 at 384) and the longest answer in tokens (BERT's and Hugging Face's 30)
+    doc_stride: int = 0
+    max_answer_length: int = 30
 
     def __post_init__(self) -> None:
-        get_kind(self.kind)
+        kind = get_kind(self.kind)
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
-        if len(set(self.labels)) != len(self.labels) or not self.labels:
+        if not kind.labelled and self.labels:
+            raise ValueError(f"a {self.kind} task has no label set, got {list(self.labels)}")
+        if kind.labelled and (len(set(self.labels)) != len(self.labels) or not self.labels):
             raise ValueError(f"labels must be a non-empty list without repeats: {self.labels}")
+        if self.doc_stride < 0 or self.max_answer_length < 1:
+            raise ValueError(
+                f"doc_stride ({self.doc_stride}) must be >= 0 and max_answer_length "
+                f"({self.max_answer_length}) >= 1"
+            )
 
     @property
     def impl(self) -> TaskKind:
@@ -62,6 +75,16 @@ class TaskSpec:
     @property
     def default_label(self) -> str:
         return "O" if "O" in self.labels else self.labels[0]
+
+
+def load_tokenizer(spec: TaskSpec, encoder_dir: str):
+    """The encoder's tokenizer, adapted to the spec's kind (relation: its entity markers added,
+    so that their ids are the same wherever the encoder's tokenizer is loaded)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    spec.impl.prepare_tokenizer(tokenizer)
+    return tokenizer
 
 
 def encode(spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
@@ -110,6 +133,7 @@ __all__ = [
     "get_kind",
     "gold_answers",
     "infer_labels",
+    "load_tokenizer",
     "padding_efficiency",
     "predict",
 ]

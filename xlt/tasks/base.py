@@ -13,6 +13,7 @@ torch and transformers are imported where a model is touched, so scoring and tab
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -104,21 +105,35 @@ def pad_inputs(feats: Features, idx: np.ndarray, pad_id: int) -> dict[str, torch
 
 
 def from_pretrained(auto_class: Any, spec: TaskSpec, encoder_dir: str, seed: int):
-    """``auto_class.from_pretrained`` with the spec's label names, the head initialised from
-    ``seed`` (Hugging Face's "newly initialised weights" warning is expected and silenced)."""
+    """``auto_class.from_pretrained`` with the spec's label names (a kind without labels, QA,
+    keeps the class's own head size), the head initialised from ``seed`` (Hugging Face's "newly
+    initialised weights" warning is expected and silenced)."""
     import torch
-    from transformers.utils import logging as hf_logging
 
     torch.manual_seed(seed)
+    labels = (
+        {
+            "num_labels": len(spec.labels),
+            "id2label": dict(enumerate(spec.labels)),
+            "label2id": {lab: i for i, lab in enumerate(spec.labels)},
+        }
+        if spec.labels
+        else {}
+    )
+    with quiet_transformers():
+        return auto_class.from_pretrained(encoder_dir, **labels)
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence Hugging Face's loading messages (the "newly initialised weights" warning of a
+    head is expected here)."""
+    from transformers.utils import logging as hf_logging
+
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        return auto_class.from_pretrained(
-            encoder_dir,
-            num_labels=len(spec.labels),
-            id2label=dict(enumerate(spec.labels)),
-            label2id={lab: i for i, lab in enumerate(spec.labels)},
-        )
+        yield
     finally:
         hf_logging.set_verbosity(verbosity)
 
@@ -131,6 +146,7 @@ class TaskKind:
     token_level: ClassVar[bool]  # labels per word (True) or per example
     main_metric: ClassVar[str]  # the key of ``scores`` every table and selection uses
     metric_name: ClassVar[str]  # how tables name the main metric
+    labelled: ClassVar[bool] = True  # has a label set (QA has none: its answers are spans)
 
     # --- records -------------------------------------------------------------------------------
     def gold(self, record: Mapping[str, Any]) -> Any:
@@ -145,6 +161,13 @@ class TaskKind:
         return tuple(sorted(set(labels)))
 
     # --- model ---------------------------------------------------------------------------------
+    def prepare_tokenizer(self, tokenizer) -> None:
+        """Adapt the encoder's tokenizer to the kind (relation: its entity markers), in place.
+
+        Every tokenizer that encodes this kind's examples is loaded through
+        :func:`xlt.tasks.load_tokenizer`, which calls this; the default changes nothing.
+        """
+
     def encode(self, spec: TaskSpec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:  # fmt: skip
         raise NotImplementedError
 
@@ -183,12 +206,14 @@ class TaskKind:
         return out, mean.astype(np.float32)
 
     # --- metric --------------------------------------------------------------------------------
-    def scores(self, gold: Sequence, pred: Sequence) -> dict[str, float]:
-        """Every metric of the kind, in percent; ``main_metric`` among them."""
+    def scores(self, gold: Sequence, pred: Sequence, lang: str = "") -> dict[str, float]:
+        """Every metric of the kind, in percent; ``main_metric`` among them. ``lang``: the
+        language of the examples, for metrics that normalise per language (QA); others ignore it."""
         raise NotImplementedError
 
-    def example_stats(self, gold: Sequence, pred: Sequence, labels: Sequence[str] = ()) -> np.ndarray:  # fmt: skip
-        """One row of additive statistics per example, enough to re-score any subset."""
+    def example_stats(self, gold: Sequence, pred: Sequence, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:  # fmt: skip
+        """One row of additive statistics per example, enough to re-score any subset (``lang``
+        as in :meth:`scores`)."""
         raise NotImplementedError
 
     def score_from_stats(self, stats: np.ndarray) -> float | np.ndarray:

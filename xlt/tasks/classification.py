@@ -76,10 +76,10 @@ class Classification(TaskKind):
     def decode(self, spec, logits: np.ndarray, feats: Features, i: int) -> str:
         return spec.labels[int(logits.argmax(-1))]
 
-    def scores(self, gold, pred) -> dict[str, float]:
+    def scores(self, gold, pred, lang: str = "") -> dict[str, float]:
         return classification_scores(gold, pred)
 
-    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+    def example_stats(self, gold, pred, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:
         """Per example: the one-hot of its (gold label, predicted label) pair, flattened (k×k)."""
         index = {lab: i for i, lab in enumerate(labels)}
         k = len(labels)

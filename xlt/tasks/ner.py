@@ -80,10 +80,10 @@ class NER(Tagging):
     main_metric = "f1"
     metric_name = "entity F1 (seqeval default mode)"
 
-    def scores(self, gold, pred) -> dict[str, float]:
+    def scores(self, gold, pred, lang: str = "") -> dict[str, float]:
         return ner_scores(gold, pred)
 
-    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+    def example_stats(self, gold, pred, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:
         """Per sentence: (correct entities, predicted entities, gold entities)."""
         check_lengths(gold, pred)
         rows = []

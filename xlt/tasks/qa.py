@@ -1,5 +1,18 @@
-"""Extractive question answering: exact match and token F1 as the official scripts compute them,
-per-question statistics for re-scoring subsets, and the decoding of answer spans from logits.
+"""Extractive question answering (``kind: qa``): the standard BERT reader, exact match and token F1
+as the official scripts compute them, per-question statistics for re-scoring subsets, and the
+decoding of answer spans from logits.
+
+**Model** (Devlin et al. 2019, as Hugging Face's ``run_qa.py``): ``[CLS] question [SEP] passage
+[SEP]`` (XLM-R: ``<s> question </s></s> passage </s>``) into ``AutoModelForQuestionAnswering``, whose
+linear head gives a start and an end logit per token. A passage longer than a window is split into
+windows of at most ``max_length`` tokens that share ``doc_stride`` tokens (:class:`TaskSpec`; by
+default a third of ``max_length``: BERT's 128 at 384); a question longer than a third of
+``max_length`` tokens is cut there (counted as ``truncated``). Training: each window's target is the
+first gold answer's first and last token, or [CLS] (position 0) when the answer is not wholly inside
+the window. Prediction: :func:`best_spans` over all windows of a question (the 20 best start × end
+logits per window, spans of at most ``max_answer_length`` tokens (30), scored by start + end logit),
+mapped back to characters of the passage through the tokenizer's offsets, so the answer is a
+substring of the context. Needs a fast tokenizer (character offsets).
 
 Scoring (``qa_scores``) follows the official scripts exactly where they apply:
 
@@ -41,10 +54,12 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
+
+from .base import Features, TaskKind, eval_batches, from_pretrained, pad_inputs
 
 Script = Literal["auto", "squad", "mlqa"]
 
@@ -240,3 +255,223 @@ def best_spans(
         if len(best) == n_best:
             break
     return list(best.values())
+
+
+# --------------------------------------------------------------------------------------------
+# the task kind
+
+N_BEST = 20  # start x end candidates per window (BERT's run_squad, Hugging Face's run_qa)
+
+
+def answer_tokens(offsets: Sequence[tuple[int, int] | None], start: int, end: int) -> tuple[int, int]:  # fmt: skip
+    """The first and last token of the character span ``[start, end)`` in one window (``offsets``:
+    each token's character span in the context, ``None`` for question and special tokens), or
+    ``(0, 0)`` (the first token, [CLS]) when the window does not hold the whole span."""
+    ctx = [i for i, o in enumerate(offsets) if o is not None]
+    if not ctx or offsets[ctx[0]][0] > start or offsets[ctx[-1]][1] < end:
+        return 0, 0
+    first = max(i for i in ctx if offsets[i][0] <= start)
+    last = min(i for i in ctx if offsets[i][1] >= end and i >= first)
+    return first, last
+
+
+def question_cap(max_length: int) -> int:
+    """The most question tokens a window holds: a third of it (BERT: 64 of 384; a third leaves
+    room for a stride of a third plus the special tokens)."""
+    return max(1, max_length // 3)
+
+
+def encode_windows(
+    tokenizer, records: Sequence[Mapping], max_length: int, doc_stride: int = 0
+) -> Features:
+    """Questions and passages → windows (see the module docstring): ``input_ids`` per window,
+    ``targets`` the (start, end) token of the first gold answer ((0, 0): not in the window; also
+    for records without answers), ``extra``: ``example`` (the record of each window), ``offsets``
+    (each token's character span in the passage, ``None`` outside it), ``context`` and, where the
+    tokenizer makes them, ``token_type_ids``."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError(
+            "extractive QA needs a fast (Rust) tokenizer: answers are mapped back to the passage "
+            "through its character offsets"
+        )
+    cap = question_cap(max_length)
+    stride = doc_stride or max_length // 3
+    room = max_length - cap - 3  # context tokens of a window with the longest question
+    if not 0 < stride < room:
+        raise ValueError(
+            f"doc_stride {stride} must be between 1 and {room - 1} for max_length {max_length} "
+            f"(windows share doc_stride tokens; a window holds at least {room} passage tokens)"
+        )
+    questions = [str(r["question"]).lstrip() for r in records]
+    cut = 0
+    if questions:
+        qenc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+        for i, offs in enumerate(qenc["offset_mapping"]):
+            if len(offs) > cap:
+                questions[i], cut = questions[i][: offs[cap - 1][1]], cut + 1
+    contexts = [r["context"] for r in records]
+    feats = Features([], [], [], [], [], truncated=cut, kind="qa")
+    extra: dict[str, list] = {"example": [], "offsets": [], "context": []}
+    if not records:
+        feats.extra = extra
+        return feats
+    enc = tokenizer(
+        questions,
+        contexts,
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    types = "token_type_ids" in enc
+    if types:
+        extra["token_type_ids"] = []
+    for w, ids in enumerate(enc["input_ids"]):
+        i = enc["overflow_to_sample_mapping"][w]
+        seq = enc.sequence_ids(w)
+        offsets = [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][w], seq, strict=True)]  # fmt: skip
+        answers = records[i].get("answers") or {}
+        if answers.get("text"):
+            start = answers["answer_start"][0]
+            target = answer_tokens(offsets, start, start + len(answers["text"][0]))
+        else:
+            target = (0, 0)
+        feats.input_ids.append(list(ids))
+        feats.targets.append(target)
+        feats.first_pos.append([])
+        feats.word_index.append([])
+        feats.n_words.append(0)
+        extra["example"].append(int(i))
+        extra["offsets"].append(offsets)
+        extra["context"].append(contexts[i])
+        if types:
+            extra["token_type_ids"].append(list(enc["token_type_ids"][w]))
+    feats.extra = extra
+    return feats
+
+
+def decode_answers(
+    feats: Features,
+    start_logits: Sequence[np.ndarray],
+    end_logits: Sequence[np.ndarray],
+    max_answer_length: int,
+) -> list[str]:
+    """The best answer of every question of ``feats`` (record order; "" when no span is valid)
+    from its windows' start and end logits (one array per window, over its tokens)."""
+    windows: dict[int, list[int]] = {}
+    for w, ex in enumerate(feats.extra["example"]):
+        windows.setdefault(ex, []).append(w)
+    answers = []
+    for ex in range(len(windows)):
+        ws = windows[ex]
+        spans = best_spans(
+            [start_logits[w] for w in ws],
+            [end_logits[w] for w in ws],
+            [feats.extra["offsets"][w] for w in ws],
+            max_answer_length,
+            N_BEST,
+        )
+        context = feats.extra["context"][ws[0]]
+        answers.append(context[spans[0][0] : spans[0][1]] if spans else "")
+    return answers
+
+
+def check_lang(lang: str) -> str:
+    if not lang:
+        raise ValueError(
+            "QA scores need the language of the answers (lang): exact match and F1 normalise "
+            "answers per language"
+        )
+    return lang
+
+
+def as_maps(gold: Sequence[Sequence[str]], pred: Sequence[str]) -> tuple[dict, dict]:
+    """Positional ids for answers in record order: (predictions, references)."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} questions but {len(pred)} predicted answers")
+    return {str(i): p for i, p in enumerate(pred)}, {str(i): list(g) for i, g in enumerate(gold)}
+
+
+class QA(TaskKind):
+    name = "qa"
+    schema = "qa"
+    token_level = False
+    main_metric = "f1"
+    metric_name = "F1 (SQuAD v1.1 / MLQA official scripts)"
+    labelled = False
+
+    def gold(self, record: Mapping[str, Any]) -> list[str]:
+        return list(record["answers"]["text"])
+
+    def record_labels(self, record: Mapping[str, Any]) -> Iterable[str]:
+        return ()
+
+    def encode(self, spec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
+        return encode_windows(tokenizer, records, max_length, spec.doc_stride)
+
+    def collate(self, feats: Features, idx: np.ndarray, pad_id: int) -> dict:
+        """Padded windows with ``token_type_ids`` (where the tokenizer makes them) and the
+        answer's ``start_positions`` and ``end_positions``."""
+        import torch
+
+        batch = pad_inputs(feats, idx, pad_id)
+        if "token_type_ids" in feats.extra:
+            types = torch.zeros_like(batch["input_ids"])
+            for row, i in enumerate(idx):
+                seq = feats.extra["token_type_ids"][i]
+                types[row, : len(seq)] = torch.tensor(seq)
+            batch["token_type_ids"] = types
+        batch["start_positions"] = torch.tensor([feats.targets[i][0] for i in idx])
+        batch["end_positions"] = torch.tensor([feats.targets[i][1] for i in idx])
+        return batch
+
+    def build_model(self, spec, encoder_dir: str, seed: int):
+        from transformers import AutoModelForQuestionAnswering
+
+        return from_pretrained(AutoModelForQuestionAnswering, spec, encoder_dir, seed)
+
+    def predict(self, model, spec, feats: Features, pad_id: int, batch_size: int, device, desc: str = "") -> tuple[list, np.ndarray]:  # fmt: skip
+        """The answer text of every question (record order; "" when no span is valid) and the
+        mean first-token final-layer vector over all windows (``desc``: the progress bar's name)."""
+        import torch
+
+        model.eval()
+        starts: list = [None] * len(feats)
+        ends: list = [None] * len(feats)
+        first_sum = None
+        with torch.no_grad():
+            for idx in eval_batches(feats, batch_size, desc):
+                batch = self.collate(feats, idx, pad_id)
+                batch = {k: v.to(device) for k, v in batch.items() if not k.endswith("_positions")}
+                res = model(**batch, output_hidden_states=True)
+                first = res.hidden_states[-1][:, 0].float().sum(0).cpu().numpy()
+                first_sum = first if first_sum is None else first_sum + first
+                s_log = res.start_logits.float().cpu().numpy()
+                e_log = res.end_logits.float().cpu().numpy()
+                for row, i in enumerate(idx):
+                    n = len(feats.input_ids[i])
+                    starts[i], ends[i] = s_log[row, :n], e_log[row, :n]
+        model.train()
+        mean = first_sum / max(1, len(feats)) if first_sum is not None else np.zeros(0)
+        return decode_answers(feats, starts, ends, spec.max_answer_length), mean.astype(np.float32)
+
+    def scores(self, gold, pred, lang: str = "") -> dict[str, float]:
+        """EM and F1 with the official scripts' normalisation for ``lang`` (:func:`qa_scores`),
+        and the same under SQuAD v1.1's rule for every language (``*_squad``: how XTREME scores
+        XQuAD and TyDi QA, for comparison with published numbers)."""
+        preds, refs = as_maps(gold, pred)
+        out = qa_scores(preds, refs, check_lang(lang))
+        squad = qa_scores(preds, refs, lang, script="squad")
+        return {**out, "exact_match_squad": squad["exact_match"], "f1_squad": squad["f1"]}
+
+    def example_stats(self, gold, pred, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:
+        """Per question: (EM, F1) in [0, 1] (:func:`qa_example_stats`)."""
+        preds, refs = as_maps(gold, pred)
+        return qa_example_stats(preds, refs, check_lang(lang))
+
+    def score_from_stats(self, stats: np.ndarray):
+        return qa_score_from_stats(stats)
+
+
+KIND = QA()

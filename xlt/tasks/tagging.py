@@ -128,10 +128,10 @@ class Tagging(TaskKind):
             tags[w] = spec.labels[best[p]]
         return tags
 
-    def scores(self, gold, pred) -> dict[str, float]:
+    def scores(self, gold, pred, lang: str = "") -> dict[str, float]:
         return {"accuracy": token_accuracy(gold, pred)}
 
-    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+    def example_stats(self, gold, pred, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:
         """Per sentence: (correct tokens, tokens)."""
         rows = [(sum(a == b for a, b in zip(g, p, strict=True)), len(g)) for g, p in zip(gold, pred, strict=True)]  # fmt: skip
         return np.asarray(rows, dtype=np.int32).reshape(-1, 2)

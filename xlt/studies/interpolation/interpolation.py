@@ -235,7 +235,7 @@ class GridScorer:
             out = {}
             for name, (feats, gold) in self.sets.items():
                 pred, _ = predict(self.interp.model, self.spec, feats, self.pad_id, self.batch_size, self.device)  # fmt: skip
-                out[name] = round(scores(self.spec.kind, gold, pred)[self.metric], 4)
+                out[name] = round(scores(self.spec.kind, gold, pred, name[0])[self.metric], 4)
             self.cache[key] = out
         return self.cache[key]
 
@@ -277,10 +277,8 @@ def run_interpolation(
     """One (task, pair, seed) job: load the three endpoints into one model, score both 1-D paths
     and the plane on every eval set (``eval_paths``: ``"<lang>/<split>"`` → JSONL), write one
     gzipped JSON document (rows, geometry, endpoint check, cost) to ``out_path``."""
-    from transformers import AutoTokenizer
-
     from xlt.finetune import load_labelled
-    from xlt.tasks import build_model
+    from xlt.tasks import build_model, load_tokenizer
     from xlt.train.loop import resolve_device
 
     t0 = time.time()
@@ -292,7 +290,7 @@ def run_interpolation(
     spec = TaskSpec(params["kind"], labels, params.get("pooling", "first"))
     device = resolve_device(params.get("device", "auto"))
     seed = int(params["seed"])
-    tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
+    tokenizer = load_tokenizer(spec, encoder_dir)
     # the training-time architecture (mean pooling included); its weights are overwritten below
     model = build_model(spec, encoder_dir, seed).to(device).eval()
     states = {e: load_weights(endpoint_dirs[e]) for e in ENDPOINTS}

@@ -113,7 +113,7 @@ class InterpolationSettings:
                 f"interpolation: no pair {pair!r} for task {task!r}; its pairs are "
                 f"{[f'{t.source}-{lang}' for lang in self.targets(task)]}"
             )
-        ft = plan.config.get("finetune", {})
+        ft = {**plan.config.get("finetune", {}), **t.overrides}
         endpoints = {
             kind: {
                 "cfg": self.endpoint_params(plan, task, f"{kind}-{tgt}", seed),

@@ -35,7 +35,7 @@ from typing import Any
 
 from xlt.config import ConfigError
 from xlt.plan import Candidate, Plan, hp_name
-from xlt.studies.base import SeedJobs, study_targets
+from xlt.studies.base import SeedJobs, check_kind, study_targets
 
 ALWAYS = ("zero-shot", "supervised")
 VARIANTS = ("align", "iwda", "oracle", "st", "iwda-st", "iwda-kd")
@@ -206,6 +206,7 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
     tasks: dict[str, tuple[str, ...]] = {}
     for name, spec in cfg["tasks"].items():
         targets = study_targets(plan, "iwda", name, spec)
+        check_kind(plan, f"iwda.tasks.{name}", name, ("ner", "tagging", "classification"), "label-shift weights need a fixed label set per token or sequence")  # fmt: skip
         task = plan.tasks[name]
         for lang in targets:
             splits = plan.splits(task.dataset_of(lang), lang, where=f"iwda.tasks.{name}")

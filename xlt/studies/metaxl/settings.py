@@ -34,7 +34,7 @@ from typing import Any
 
 from xlt.config import ConfigError
 from xlt.plan import Candidate, Plan, hp_name
-from xlt.studies.base import SeedJobs, study_targets
+from xlt.studies.base import SeedJobs, check_kind, study_targets
 
 METHODS = ("target-only", "jt", "jt-concat", "jt-rtn", "metaxl", "metaxl-joint", "metaxl-frozen")
 RTN_METHODS = ("jt-rtn", "metaxl", "metaxl-joint", "metaxl-frozen")  # with an RTN placement
@@ -454,6 +454,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
     for name, spec in tasks_cfg.items():
         key = f"metaxl.tasks.{name}"
         targets = study_targets(plan, "metaxl", name, spec)
+        check_kind(plan, key, name, ("ner", "tagging", "classification"), "seed 001 defines it for NER and sentence classification")  # fmt: skip
         task = plan.tasks[name]
         langs = {task.source, *targets, *(related[t] for t in targets if t in related)}
         for lang in sorted(langs):

@@ -161,6 +161,11 @@ def settings(plan: Plan, studies: Mapping[str, Any] | None = None) -> TranslateT
         adapting = [m for m in t.methods if m in METHODS]
         if not adapting:
             continue
+        if t.kind in ("qa", "relation"):
+            raise ConfigError(
+                f"tasks.{name}.methods: {adapting} project token labels (NER spans, POS tags) "
+                f"onto translations; a {t.kind} task has no such projection here: use zero-shot"
+            )
         if "to-w2w" in t.methods and t.kind != "ner":
             raise ConfigError(
                 f"tasks.{name}.methods: to-w2w (the projection ablation) needs entity spans; "
