@@ -5,7 +5,9 @@ Each metric lives with its task kind (:mod:`xlt.tasks`) and equals the field's o
 - NER: entity-level F1 as conlleval / seqeval's default mode (:func:`ner_scores`,
   :func:`conlleval_chunks`; :mod:`xlt.tasks.ner`);
 - POS: token accuracy, not XTREME's "POS F1" (:func:`token_accuracy`; :mod:`xlt.tasks.tagging`);
-- classification: accuracy and macro-F1 (:func:`classification_scores`).
+- classification: accuracy and macro-F1 (:func:`classification_scores`);
+- dependency parsing: UAS and LAS as conll18_ud_eval.py (LAS on the universal part of the
+  relation, punctuation included; :func:`parsing_scores`; :mod:`xlt.tasks.parsing`).
 
 All scores are percentages. Per-example statistics (:func:`example_stats`) let a selection method
 re-score any subset of a dev set from stored predictions, without the model.
@@ -20,6 +22,7 @@ import numpy as np
 from .tasks import KINDS, get_kind
 from .tasks.classification import classification_scores
 from .tasks.ner import conlleval_chunks, ner_scores
+from .tasks.parsing import parsing_scores
 from .tasks.tagging import token_accuracy
 
 MAIN_METRIC = {k: get_kind(k).main_metric for k in KINDS}
@@ -57,6 +60,7 @@ __all__ = [
     "conlleval_chunks",
     "example_stats",
     "ner_scores",
+    "parsing_scores",
     "score_from_stats",
     "scores",
     "token_accuracy",

@@ -19,7 +19,7 @@ from .world import DEFAULT_DATASETS
 from .world.world import LABELS as SYNTH_LABELS
 
 SPLITS = ("train", "dev", "test")
-KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",)}
+KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",), "parsing": ("parsing",)}  # fmt: skip
 
 
 def hp_name(lr: float, epochs: int, batch_size: int) -> str:

@@ -6,6 +6,7 @@ kind (``tasks.*.kind``)   what                                          main met
 ``tagging``               a label per word (POS)                        token accuracy
 ``ner``                   BIO entity tags                               entity F1 (conlleval)
 ``classification``        a label per text or text pair                 accuracy (+ macro-F1)
+``parsing``               a head and a relation per word (biaffine)     LAS (+ UAS)
 ========================  ============================================  ==========================
 
 A :class:`TaskSpec` (kind, label set, pooling) names what one model is trained for; the
@@ -25,7 +26,12 @@ import numpy as np
 
 from .base import IGNORE, Features, TaskKind, bucket_batches, padding_efficiency
 
-MODULES = {"ner": "ner", "tagging": "tagging", "classification": "classification"}
+MODULES = {
+    "ner": "ner",
+    "tagging": "tagging",
+    "classification": "classification",
+    "parsing": "parsing",
+}
 KINDS = tuple(MODULES)
 POOLINGS = ("first", "mean")
 
