@@ -12,8 +12,10 @@ it); the metric still counts them.
 
 Relations: a label set the dataset declares is used as given (a relation with a subtype, e.g.
 ``nsubj:pass``, trains as itself when declared, else as its universal part); an inferred label
-set holds the **universal relations** only (``nsubj:pass`` → ``nsubj``), since LAS compares only
-the universal part. The parser never sees UPOS (the records' ``tags``).
+set is the **37 universal relations of UD v2** (:data:`UD_RELATIONS`, plus any other universal
+part seen), whatever subset a file happens to hold, so every model of a task (and the three
+endpoints of an interpolation) has the same head; subtypes are not predicted, since LAS
+compares only the universal part. The parser never sees UPOS (the records' ``tags``).
 
 A sentence is a list of ``(head, deprel)`` per word; heads are 1-based word indices, 0 = root.
 Gold and predicted sentences share the tokenisation (the parser scores the gold words), so the
@@ -43,6 +45,13 @@ from .base import IGNORE, Features, TaskKind, pad_inputs
 from .tagging import encode_words
 
 Sentence = Sequence[tuple[int, str]]
+#: the universal dependency relations of UD v2 (universaldependencies.org/u/dep)
+UD_RELATIONS = (
+    "acl", "advcl", "advmod", "amod", "appos", "aux", "case", "cc", "ccomp", "clf", "compound",
+    "conj", "cop", "csubj", "dep", "det", "discourse", "dislocated", "expl", "fixed", "flat",
+    "goeswith", "iobj", "list", "mark", "nmod", "nsubj", "nummod", "obj", "obl", "orphan",
+    "parataxis", "punct", "reparandum", "root", "vocative", "xcomp",
+)  # fmt: skip
 
 
 def universal_deprel(deprel: str) -> str:
@@ -209,7 +218,7 @@ class Parsing(TaskKind):
         return (universal_deprel(r) for r in record["deprels"])
 
     def sort_labels(self, labels: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(set(labels)))
+        return tuple(sorted(set(labels) | set(UD_RELATIONS)))
 
     def encode(self, spec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
         """First sub-words as the tagger's; targets per kept word: (head candidate, relation id),

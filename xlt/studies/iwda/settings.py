@@ -31,6 +31,7 @@ from xlt.plan import Candidate, Plan, hp_name
 from xlt.studies.base import SeedJobs, study_targets
 
 ALWAYS = ("zero-shot", "supervised")
+KINDS = ("classification", "ner", "tagging")  # task kinds with a fixed label set per unit
 VARIANTS = ("align", "iwda", "oracle", "st", "iwda-st", "iwda-kd")
 NEEDS_IWDA = ("iwda-st", "iwda-kd")  # variants that start from the IWDA model
 PREFIX = "iw"
@@ -186,6 +187,13 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
     for name, spec in cfg["tasks"].items():
         targets = study_targets(plan, "iwda", name, spec)
         task = plan.tasks[name]
+        if task.kind not in KINDS:
+            raise ConfigError(
+                f"iwda.tasks.{name}: IWDA does not apply to a {task.kind} task: it estimates "
+                "importance weights over a fixed label set from the classifier's confusion "
+                "matrix and aligns the features its head classifies, and a parser's head choice "
+                f"is no fixed label set; IWDA runs on {list(KINDS)} tasks (drop {name!r} here)"
+            )
         for lang in targets:
             splits = plan.splits(task.dataset_of(lang), lang, where=f"iwda.tasks.{name}")
             for need in (split, "train"):

@@ -32,6 +32,7 @@ from xlt.studies.base import SeedJobs, study_targets
 
 METHODS = ("target-only", "jt", "jt-rtn", "metaxl", "metaxl-joint")
 RTN_METHODS = ("jt-rtn", "metaxl", "metaxl-joint")  # the methods with an RTN placement
+KINDS = ("classification", "ner", "tagging")  # kinds whose model is called with sub-word ids alone
 # the files of a MetaXL candidate's record: output role -> file name
 CANDIDATE_FILES = {
     "metrics": "metrics.json",
@@ -325,6 +326,13 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
         key = f"metaxl.tasks.{name}"
         targets = study_targets(plan, "metaxl", name, spec)
         task = plan.tasks[name]
+        if task.kind not in KINDS:
+            raise ConfigError(
+                f"{key}: MetaXL is not implemented for a {task.kind} task: its meta step and "
+                "representation analysis call the encoder with sub-word ids alone, and the "
+                f"{task.kind} head needs per-word inputs; MetaXL runs on {list(KINDS)} tasks "
+                f"(drop {name!r} here)"
+            )
         langs = {task.source, *targets, *(related[t] for t in targets if t in related)}
         for lang in sorted(langs):
             where = "metaxl.related" if lang not in (task.source, *targets) else key
