@@ -15,7 +15,7 @@ import pytest
 import yaml
 from test_workflow import REPO, planned_jobs, snakemake
 
-from xlt.config import ConfigError
+from xlt.config import ConfigError, validate
 from xlt.io import read_jsonl
 from xlt.world.grammar import DEPRELS
 
@@ -95,6 +95,9 @@ def test_second_run_has_nothing_to_do(run):
 def _with(edit) -> dict:
     cfg = copy.deepcopy(yaml.safe_load(CONFIG.read_text()))
     edit(cfg)
+    validate(
+        cfg, REPO / "schemas" / "config.schema.yaml"
+    )  # the defaults, as the workflow fills them
     return cfg
 
 
@@ -120,3 +123,32 @@ def test_studies_that_do_not_apply_to_parsing_are_refused(edit, message):
 
     with pytest.raises(ConfigError, match=message):
         load(_with(edit))
+
+
+# --- paper scale: XNLI (official releases) and UD parsing planned offline --------------------
+
+
+def test_paper_scale_plans_xnli_and_parsing_offline():
+    cfg = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    xnli = cfg["datasets"]["xnli"]
+    assert xnli["source"]["sha256"] == "4ba1d5e1afdb7161f0f23c66dc787802ccfa8a25a3ddd3b165a35e50df346ab1"  # fmt: skip
+    assert xnli["source"]["member"] == "XNLI-1.0/xnli.{split}.tsv" and xnli["options"] == {"layout": "official"}  # fmt: skip
+    assert xnli["sources"]["de"]["train"]["hub"] == "facebook/xnli" and len(xnli["languages"]) == 15  # fmt: skip
+    assert cfg["datasets"]["ud_parse"]["sources"]["en"]["train"]["url"].endswith("en_ewt-ud-train.conllu")  # fmt: skip
+    targets = [
+        "results/tables/zero_shot_nli_xnli_mbert.csv",
+        "results/tables/zero_shot_parse_ud_xlmr.csv",
+        "results/tables/interpolation_1d_nli_xnli_xlmr.csv",
+        "results/tables/iwda_nli_xnli_iwda_xlmr.csv",
+    ]
+    jobs = planned_jobs(REPO, *targets, config=REPO / "configs" / "paper.yaml")
+    # seed 002's schedule: 3 seeds; the interpolation's 8 pairs x 3 seeds; IWDA on 14 targets
+    assert (
+        jobs["finetune"] == 3 + 3
+        and jobs["interpolate"] == 8 * 3
+        and jobs["interpolation_endpoint"] == 3
+    )
+    assert jobs["iwda"] == 14 * 3  # job_per_seed
+    # every language's dev and test of XNLI and of UD, the training sets that are read
+    assert jobs["prepare_data"] >= 15 * 2 + 13 * 2
+    assert "generate_world" not in jobs
