@@ -5,6 +5,8 @@ that learn both kinds on the synthetic world (fixed seeds)."""
 from __future__ import annotations
 
 import importlib.util
+import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ import torch
 from xlt import bundled
 from xlt.encoder import TinyBertConfig, new_tiny_bert, train_tokenizer
 from xlt.finetune import FinetuneConfig, finetune
-from xlt.io import read_jsonl
+from xlt.io import read_jsonl, validate_record
 from xlt.metrics import parsing_scores
 from xlt.tasks import TaskSpec, build_model, collate, encode, get_kind, infer_labels, predict
 from xlt.tasks.biaffine import BiaffineParser
@@ -281,3 +283,33 @@ def test_same_seed_same_parser(world, enc):
     a = finetune(cfg("parsing", labels, 3e-3, 1), enc, train, evals)
     b = finetune(cfg("parsing", labels, 3e-3, 1), enc, train, evals)
     assert a.loss_curve == b.loss_curve and a.predictions == b.predictions
+
+
+# --------------------------------------------------------------------------------------------
+# translate-train on sentence pairs (the synthetic engine realises both frames)
+
+
+def test_synthetic_translation_of_nli_pairs_carries_the_labels(world):
+    from xlt.translate import TranslateConfig, carry_labels, translate_sentences
+    from xlt.world import World
+
+    records = read_jsonl(world / "synth-nli" / "en" / "train.jsonl")[:30]
+    w = World(["en", "de"], seed=1)
+    cfg = TranslateConfig.from_config({"engine": "synthetic", "noise": "none", "seed": 1})
+    out, summary = translate_sentences(records, cfg, "en", "de", dataset="synth-nli", world=w)
+    assert summary["sentences"] == 60 and summary["engine"] == "synthetic"  # premise + hypothesis
+    train, stats = carry_labels(out)
+    counts = Counter(r["label"] for r in records)
+    assert stats == {"sentences": 30, "pairs": 30, "labels": dict(sorted(counts.items()))}
+    for src, tr in zip(records, train, strict=True):
+        assert tr["label"] == src["label"] and tr["src_id"] == src["id"] and tr["id"] == f"{src['id']}.de"  # fmt: skip
+        # the German realisation of the premise frame and of the hypothesis frame (sentence
+        # id <id>.pair), each with the translator's own seed
+        for key, frame, sid in (("text", "frame", src["id"]), ("text_pair", "frame_pair", f"{src['id']}.pair")):  # fmt: skip
+            rng = random.Random(f"1:translate:{sid}:de:none")
+            assert tr[key] == w.realise(src[frame], "de", rng).text
+        assert tr["text"] != src["text"]
+    # deterministic, and the records are valid classification data
+    assert translate_sentences(records, cfg, "en", "de", dataset="synth-nli", world=w)[0] == out
+    for r in train:
+        validate_record(r, "classification", "x", 1, NLI_LABELS)

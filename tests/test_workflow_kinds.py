@@ -46,7 +46,7 @@ def test_zero_shot_tables_and_pools_of_both_kinds(run):
     # the trivial baseline of parsing: every word attached to the word before it
     parse = pd.read_csv(run / "results/tables/zero_shot_parse.csv")
     assert parse["majority"].between(0, 30).all()
-    assert m["scores"]["en"]["test"]["uas"] > parse["majority"].iloc[0]  # the parser beats it
+    assert parse["mean"].iloc[0] > parse["majority"].iloc[0]  # the parser beats it (en LAS)
     pool = pd.read_parquet(run / "results/pools/parse.parquet")
     assert len(pool) == 2 * 3 and pool["test"].between(0, 100).all()
 

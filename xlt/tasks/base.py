@@ -119,6 +119,8 @@ class TaskKind:
     token_level: ClassVar[bool]  # labels per word (True) or per example
     main_metric: ClassVar[str]  # the key of ``scores`` every table and selection uses
     metric_name: ClassVar[str]  # how tables name the main metric
+    # what ``majority_baseline`` predicts, as the tables' notes say it
+    baseline_name: ClassVar[str] = "the source-train majority label predicted everywhere"
 
     # --- records -------------------------------------------------------------------------------
     def gold(self, record: Mapping[str, Any]) -> Any:
