@@ -1,5 +1,6 @@
 # Translate-train (methods.md §4): translate the source training split, align it with fast_align,
-# project its labels; and measure projection quality on the synthetic world. Which datasets and
+# project its labels (a sentence label, NLI pairs included, carries over: carry_labels); and
+# measure projection quality on the synthetic world. Which datasets and
 # targets, and which candidates train on the projections: xlt.studies.translate_train.
 
 from xlt.translate import CACHED_ENGINES
@@ -25,6 +26,7 @@ rule translate:
         googletrans=lambda wc: int(wc.engine == "googletrans"),
     params:
         cfg=lambda wc: canonical(translate_params(wc)),
+        kind=lambda wc: dataset_projection_kind(wc.dataset),
         source=TRANSLATE_SOURCE,
         world=lambda wc: canonical(world_params()) if wc.engine == "synthetic" else {},
         cache=lambda wc: (
@@ -78,6 +80,24 @@ rule project:
         policy=canonical(TRANSLATE.get("project", {})),
     script:
         "../workflow_scripts/project.py"
+
+
+rule carry_labels:
+    input:
+        translated="results/translate/{dataset}/{lang}/{engine}-{noise}/translated.jsonl",
+    output:
+        data="results/translate/{dataset}/{lang}/{engine}-{noise}/sentence/train.jsonl",
+        stats="results/translate/{dataset}/{lang}/{engine}-{noise}/sentence/stats.json",
+    log:
+        "logs/translate/{dataset}/{lang}/{engine}-{noise}/sentence/carry.log",
+    wildcard_constraints:
+        dataset=NAME,
+        engine=TRANSLATE_ENGINES,
+        noise="[a-z0-9]+",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow_scripts/carry_labels.py"
 
 
 rule projection_quality:

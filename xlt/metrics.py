@@ -10,6 +10,8 @@ Each metric lives with its task kind (:mod:`xlt.tasks`) and equals the field's o
   MLQA's per-language normalisation for other languages (:func:`qa_scores`; :mod:`xlt.tasks.qa`);
 - relation classification: micro-F1 over the labels other than ``no_relation`` as the TACRED
   scorer computes it, plus accuracy (:func:`relation_scores`; :mod:`xlt.tasks.relation`).
+- dependency parsing: UAS and LAS as conll18_ud_eval.py (LAS on the universal part of the
+  relation, punctuation included; :func:`parsing_scores`; :mod:`xlt.tasks.parsing`).
 
 All scores are percentages. Per-example statistics (:func:`example_stats`) let a selection method
 re-score any subset of a dev set from stored predictions, without the model.
@@ -24,6 +26,7 @@ import numpy as np
 from .tasks import KINDS, get_kind
 from .tasks.classification import classification_scores
 from .tasks.ner import conlleval_chunks, ner_scores
+from .tasks.parsing import parsing_scores
 from .tasks.qa import qa_scores
 from .tasks.relation import relation_scores
 from .tasks.tagging import token_accuracy
@@ -66,6 +69,7 @@ __all__ = [
     "ner_scores",
     "qa_scores",
     "relation_scores",
+    "parsing_scores",
     "score_from_stats",
     "scores",
     "token_accuracy",

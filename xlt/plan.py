@@ -22,7 +22,7 @@ from .world.world import LABELS as SYNTH_LABELS
 SPLITS = ("train", "dev", "test")
 # the task_type of each synthetic dataset with labels (as datasets.<name>.task_type)
 SYNTH_TASK_TYPE = {"synth-ner": "tagging", "synth-pos": "tagging", "synth-sentiment": "classification", "synth-nli": "classification", "synth-parsing": "parsing", "synth-qa": "qa", "synth-relation": "relation"}  # fmt: skip
-KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",), "qa": ("qa",), "relation": ("relation",)}  # fmt: skip
+KIND_OF_TASK_TYPE = {"tagging": ("ner", "tagging"), "classification": ("classification",), "qa": ("qa",), "relation": ("relation",), "parsing": ("parsing",)}  # fmt: skip
 
 
 def hp_name(lr: float, epochs: int, batch_size: int) -> str:

@@ -11,7 +11,8 @@ Formats (keys of ``READERS``):
 - ``squad``   SQuAD v1.1 JSON (SQuAD, XQuAD, MLQA, TyDi QA GoldP): extractive QA, one record a
               question.
 - ``kbp37``   KBP37 / RELX relations: ``id<TAB>"... <e1> A </e1> ... <e2> B </e2> ..."``, label.
-- ``xnli``    XNLI TSV ``premise<TAB>hypothesis<TAB>label``: sentence pairs, ids carry the line.
+- ``xnli``    XNLI TSV ``premise<TAB>hypothesis<TAB>label``: sentence pairs, ids carry the line
+              (``layout: official``: the release's multi-language ``xnli.{dev,test}.tsv``).
 - ``umsab``   UMSAB tweet sentiment: ``{split}_text.txt`` + ``{split}_labels.txt`` (0/1/2).
 - ``jsonl``   already in the common schema (validated with ``xlt.io.read_jsonl``).
 
@@ -1219,6 +1220,7 @@ def read_xnli(
     split: str,
     labels: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    layout: str = "pairs",
     report: ReadReport | None = None,
 ) -> list[Record]:
     """XNLI TSV ``premise<TAB>hypothesis<TAB>label`` (no header) as sentence pairs.
@@ -1229,7 +1231,17 @@ def read_xnli(
     index of every later line); trailing blank lines are ignored, so the n-th example is
     line n, which ``splits: ... lines:`` in the config selects. Labels are entailment,
     neutral, contradiction, or the dataset's ``labels`` when it sets them.
+
+    ``layout: official`` reads the official release's ``XNLI-1.0/xnli.{dev,test}.tsv`` instead:
+    one file for all 15 languages, a header naming the columns, ``language``, ``gold_label``,
+    ``sentence1`` and ``sentence2`` among them; the rows of ``lang`` are taken in file order
+    and the n-th gets the id of line n (``line_id``), as in the per-language files (XTREME's,
+    the shared copy) derived from it, so ``splits`` select the same pairs in both.
     """
+    if layout == "official":
+        return _read_xnli_official(path, lang, split, labels, encoding, report)
+    if layout != "pairs":
+        raise ValueError(f"xnli: layout must be 'pairs' or 'official', got {layout!r}")
     allowed = frozenset(labels if labels is not None else XNLI_LABELS)
     out = RecordList(path, "classification", labels)
     blank: int | None = None
@@ -1264,6 +1276,71 @@ def read_xnli(
             "label": label,
         }
         out.add(rec, lineno)
+    return out.result()
+
+
+XNLI_OFFICIAL_COLUMNS = ("language", "gold_label", "sentence1", "sentence2")
+
+
+def _read_xnli_official(
+    path: PathLike,
+    lang: str,
+    split: str,
+    labels: Sequence[str] | None,
+    encoding: str,
+    report: ReadReport | None,
+) -> list[Record]:
+    """The rows of ``lang`` in the official multi-language XNLI TSV (see :func:`read_xnli`)."""
+    allowed = frozenset(labels if labels is not None else XNLI_LABELS)
+    out = RecordList(path, "classification", labels)
+    column: dict[str, int] = {}
+    for lineno, line in iter_lines(path, encoding, report):
+        if not line.strip():
+            continue
+        cols = line.rstrip("\r\n").split("\t")
+        if not column:
+            missing = [c for c in XNLI_OFFICIAL_COLUMNS if c not in cols]
+            if missing:
+                raise DataError(
+                    path,
+                    lineno,
+                    f"the header lacks the column(s) {missing}",
+                    "layout: official reads XNLI-1.0/xnli.dev.tsv or xnli.test.tsv (a header "
+                    "line first); per-language premise/hypothesis/label files need no layout",
+                )
+            column = {c: cols.index(c) for c in XNLI_OFFICIAL_COLUMNS}
+            continue
+        with at_line(path, lineno):
+            if len(cols) <= max(column.values()):
+                raise RowError(
+                    f"expected at least {max(column.values()) + 1} tab-separated columns, found "
+                    f"{len(cols)}",
+                    "every row has the header's columns",
+                )
+            if cols[column["language"]] != lang:
+                continue
+            premise, hypothesis = cols[column["sentence1"]], cols[column["sentence2"]]
+            label = cols[column["gold_label"]]
+            if not premise.strip() or not hypothesis.strip():
+                raise RowError(
+                    "empty premise or hypothesis", "every row holds a sentence pair and its label"
+                )
+            if label not in allowed:
+                raise RowError(
+                    f"label {label!r} is not one of {sorted(allowed)}",
+                    "rename it with the dataset's labels and label_map",
+                )
+        n = len(out.records) + 1
+        out.add({"id": line_id(split, n), "text": premise, "text_pair": hypothesis, "label": label}, lineno)  # fmt: skip
+    if not column:
+        raise DataError(path, None, "the file is empty", "point the source at xnli.dev.tsv or xnli.test.tsv")  # fmt: skip
+    if not out.records:
+        raise DataError(
+            path,
+            None,
+            f"no row has language {lang!r}",
+            "the official files hold ar bg de el en es fr hi ru sw th tr ur vi zh",
+        )
     return out.result()
 
 

@@ -8,6 +8,7 @@ kind (``tasks.*.kind``)   what                                          main met
 ``classification``        a label per text or text pair                 accuracy (+ macro-F1)
 ``qa``                    an answer span of a passage (extractive QA)   F1 (+ exact match)
 ``relation``              the relation of two marked entities           micro-F1 w/o no_relation
+``parsing``               a head and a relation per word (biaffine)     LAS (+ UAS)
 ========================  ============================================  ==========================
 
 A :class:`TaskSpec` (kind, label set, pooling) names what one model is trained for; the
@@ -27,7 +28,7 @@ import numpy as np
 
 from .base import IGNORE, Features, TaskKind, bucket_batches, padding_efficiency
 
-MODULES = {"ner": "ner", "tagging": "tagging", "classification": "classification", "qa": "qa", "relation": "relation"}  # fmt: skip
+MODULES = {"ner": "ner", "tagging": "tagging", "classification": "classification", "qa": "qa", "relation": "relation", "parsing": "parsing"}  # fmt: skip
 KINDS = tuple(MODULES)
 POOLINGS = ("first", "mean")
 

@@ -147,6 +147,8 @@ class TaskKind:
     main_metric: ClassVar[str]  # the key of ``scores`` every table and selection uses
     metric_name: ClassVar[str]  # how tables name the main metric
     labelled: ClassVar[bool] = True  # has a label set (QA has none: its answers are spans)
+    # what ``majority_baseline`` predicts, as the tables' notes say it
+    baseline_name: ClassVar[str] = "the source-train majority label predicted everywhere"
 
     # --- records -------------------------------------------------------------------------------
     def gold(self, record: Mapping[str, Any]) -> Any:

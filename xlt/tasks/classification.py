@@ -2,7 +2,9 @@
 
 A record with ``text_pair`` is encoded as a pair with the tokenizer's own template
 (``[CLS] premise [SEP] hypothesis [SEP]`` for BERT, ``<s> premise </s></s> hypothesis </s>`` for
-XLM-R). The head classifies the first token's vector ([CLS]; ``pooling="first"``) or the mean of
+XLM-R); where the tokenizer marks the second segment (BERT's ``token_type_ids``, 1 from the
+hypothesis on), the model gets those segment ids too; XLM-R-family tokenizers have none. When a
+pair is longer than ``max_length``, the longer of the two texts is cut first. The head classifies the first token's vector ([CLS]; ``pooling="first"``) or the mean of
 all real tokens' vectors (``pooling="mean"``, through the encoder's own pooler), which lets a tiny
 encoder carry script-independent cues (digits, emoticons) into the sentence vector. Metrics:
 accuracy and macro-F1 in percent (accuracy is the main one).
@@ -48,20 +50,31 @@ class Classification(TaskKind):
     def encode(self, spec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
         texts = [r["text"] for r in records]
         pairs = [r.get("text_pair") for r in records]
+        extra: dict[str, list] = {}
         if any(p is not None for p in pairs):
-            enc = tokenizer(texts, [p or "" for p in pairs], truncation=True, max_length=max_length)
+            enc = tokenizer(texts, [p or "" for p in pairs], truncation="longest_first", max_length=max_length)  # fmt: skip
+            segments = enc.get("token_type_ids")
+            if segments is not None and any(any(row) for row in segments):
+                extra["token_type_ids"] = list(segments)
         else:
             enc = tokenizer(texts, truncation=True, max_length=max_length)
         label_id = {lab: i for i, lab in enumerate(spec.labels)}
         targets = [label_id.get(r.get("label"), IGNORE) for r in records]
         empty: list[list[int]] = [[] for _ in records]
-        return Features(list(enc["input_ids"]), targets, empty, empty, [1] * len(records), kind=self.name)  # fmt: skip
+        return Features(list(enc["input_ids"]), targets, empty, empty, [1] * len(records), kind=self.name, extra=extra)  # fmt: skip
 
     def collate(self, feats: Features, idx: np.ndarray, pad_id: int) -> dict:
         import torch
 
         labels = torch.tensor([feats.targets[i] for i in idx], dtype=torch.long)
-        return {**pad_inputs(feats, idx, pad_id), "labels": labels}
+        batch = pad_inputs(feats, idx, pad_id)
+        if "token_type_ids" in feats.extra:  # BERT pairs: segment 1 from the second text on
+            types = torch.zeros_like(batch["input_ids"])
+            for row, i in enumerate(idx):
+                seg = feats.extra["token_type_ids"][i]
+                types[row, : len(seg)] = torch.tensor(seg)
+            batch["token_type_ids"] = types
+        return {**batch, "labels": labels}
 
     def build_model(self, spec, encoder_dir: str, seed: int):
         from transformers import AutoModelForSequenceClassification

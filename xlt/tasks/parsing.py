@@ -1,6 +1,21 @@
-"""Dependency parsing: UAS/LAS as the CoNLL 2018 shared task's ``conll18_ud_eval.py`` scores them,
-per-sentence statistics for re-scoring subsets, and head decoding (greedy and maximum spanning
-tree) from arc scores.
+"""Dependency parsing (``kind: parsing``): the task kind, UAS/LAS as the CoNLL 2018 shared task's
+``conll18_ud_eval.py`` scores them, per-sentence statistics for re-scoring subsets, and head
+decoding (greedy and maximum spanning tree) from arc scores.
+
+The model (:mod:`xlt.tasks.biaffine`, Dozat & Manning's biaffine parser) scores every word's
+first sub-word (as tagging labels it: :func:`xlt.tasks.tagging.encode_words`) against the root
+(the first token) and the other words; decoding takes the maximum spanning tree with one root
+word (:func:`decode_heads`, ``mst``), so **every prediction is a tree**, then each word's best
+relation at its chosen head. Words cut off by ``max_length`` (and words without a sub-word)
+are predicted as attached to the root with the default relation (``dep`` where the label set has
+it); the metric still counts them.
+
+Relations: a label set the dataset declares is used as given (a relation with a subtype, e.g.
+``nsubj:pass``, trains as itself when declared, else as its universal part); an inferred label
+set is the **37 universal relations of UD v2** (:data:`UD_RELATIONS`, plus any other universal
+part seen), whatever subset a file happens to hold, so every model of a task (and the three
+endpoints of an interpolation) has the same head; subtypes are not predicted, since LAS
+compares only the universal part. The parser never sees UPOS (the records' ``tags``).
 
 A sentence is a list of ``(head, deprel)`` per word; heads are 1-based word indices, 0 = root.
 Gold and predicted sentences share the tokenisation (the parser scores the gold words), so the
@@ -20,12 +35,23 @@ the output of greedy decoding can be scored too. On trees they equal the script.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
+from .base import IGNORE, Features, TaskKind, pad_inputs
+from .tagging import encode_words
+
 Sentence = Sequence[tuple[int, str]]
+#: the universal dependency relations of UD v2 (universaldependencies.org/u/dep)
+UD_RELATIONS = (
+    "acl", "advcl", "advmod", "amod", "appos", "aux", "case", "cc", "ccomp", "clf", "compound",
+    "conj", "cop", "csubj", "dep", "det", "discourse", "dislocated", "expl", "fixed", "flat",
+    "goeswith", "iobj", "list", "mark", "nmod", "nsubj", "nummod", "obj", "obl", "orphan",
+    "parataxis", "punct", "reparandum", "root", "vocative", "xcomp",
+)  # fmt: skip
 
 
 def universal_deprel(deprel: str) -> str:
@@ -165,3 +191,113 @@ def _find_cycle(heads: np.ndarray) -> list[int] | None:
             return path[path.index(v) :]
         state[path] = 2
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# the task kind
+
+
+def relation_id(label_id: Mapping[str, int], deprel: str) -> int:
+    """The id of ``deprel`` in a label set: itself, else its universal part, else IGNORE."""
+    if deprel in label_id:
+        return label_id[deprel]
+    return label_id.get(universal_deprel(deprel), IGNORE)
+
+
+class Parsing(TaskKind):
+    name = "parsing"
+    schema = "parsing"
+    token_level = True
+    main_metric = "las"
+    metric_name = "LAS (universal relations, punctuation included)"
+    baseline_name = "every word attached to the word before it (the first to the root) with the source-train majority relation"  # fmt: skip
+
+    def gold(self, record: Mapping[str, Any]) -> list[tuple[int, str]]:
+        return list(zip(record["heads"], record["deprels"], strict=True))
+
+    def record_labels(self, record: Mapping[str, Any]) -> Iterable[str]:
+        return (universal_deprel(r) for r in record["deprels"])
+
+    def sort_labels(self, labels: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(set(labels) | set(UD_RELATIONS)))
+
+    def encode(self, spec, tokenizer, records: Sequence[Mapping], max_length: int) -> Features:
+        """First sub-words as the tagger's; targets per kept word: (head candidate, relation id),
+        the head candidate 0 for the root and ``k`` for the k-th kept word (IGNORE when the gold
+        head was cut off)."""
+        feats = encode_words(tokenizer, records, max_length, None)
+        label_id = {lab: i for i, lab in enumerate(spec.labels)}
+        targets = []
+        for r, kept in zip(records, feats.word_index, strict=True):
+            slot = {w + 1: k + 1 for k, w in enumerate(kept)}  # word number -> candidate
+            slot[0] = 0
+            rows = []
+            for w in kept:
+                if "heads" in r:
+                    head = slot.get(int(r["heads"][w]), IGNORE)
+                    rel = relation_id(label_id, r["deprels"][w]) if head != IGNORE else IGNORE
+                else:
+                    head = rel = IGNORE
+                rows.append((head, rel))
+            targets.append(rows)
+        feats.targets = targets
+        feats.kind = self.name
+        return feats
+
+    def collate(self, feats: Features, idx: np.ndarray, pad_id: int) -> dict:
+        import torch
+
+        batch = pad_inputs(feats, idx, pad_id)
+        width = max(1, max(len(feats.first_pos[i]) for i in idx))
+        pos = torch.zeros((len(idx), width), dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        labels = torch.full((len(idx), width, 2), IGNORE, dtype=torch.long)
+        for row, i in enumerate(idx):
+            n = len(feats.first_pos[i])
+            if n:
+                pos[row, :n] = torch.tensor(feats.first_pos[i])
+                mask[row, :n] = 1
+                labels[row, :n] = torch.tensor(feats.targets[i], dtype=torch.long)
+        return {**batch, "word_pos": pos, "word_mask": mask, "labels": labels}
+
+    def build_model(self, spec, encoder_dir: str, seed: int):
+        from .biaffine import build_parser
+
+        return build_parser(encoder_dir, spec.labels, seed)
+
+    def decode(self, spec, logits: np.ndarray, feats: Features, i: int) -> list[tuple[int, str]]:
+        """The MST over the kept words (one root word), then each word's best relation at its
+        head; ``logits`` is the sentence's (words, 1 + words, 1 + relations) block (padded)."""
+        kept = feats.word_index[i]
+        k = len(kept)
+        default = "dep" if "dep" in spec.labels else spec.labels[0]
+        out = [(0, default)] * feats.n_words[i]
+        if not k:
+            return out
+        block = logits[:k, : k + 1]
+        scores = np.zeros((k + 1, k + 1))
+        scores[1:] = block[..., 0]
+        heads = decode_heads(scores, "mst")
+        for d, h in enumerate(heads):
+            rel = spec.labels[int(block[d, h, 1:].argmax())]
+            out[kept[d]] = (0 if h == 0 else kept[h - 1] + 1, rel)
+        return out
+
+    def scores(self, gold, pred) -> dict[str, float]:
+        return parsing_scores(gold, pred)
+
+    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+        """Per sentence: (correct heads, correct heads and universal relations, words)."""
+        return parsing_example_stats(gold, pred).astype(np.int32)
+
+    def score_from_stats(self, stats: np.ndarray):
+        return parsing_score_from_stats(stats)
+
+    def majority_baseline(self, train: Sequence[Mapping]):
+        """Every word attached to the word before it (the first to the root), with the most
+        frequent training relation: the trivial baseline a parser must beat."""
+        label = Counter(lab for r in train for lab in self.record_labels(r)).most_common(1)[0][0]
+        return label, lambda gold: [(i, label) for i in range(len(gold))]
+
+
+KIND = Parsing()

@@ -55,7 +55,15 @@ from .project import (
     word_to_word,
 )
 from .quality import QualityConfig, projection_quality, quality_figure, quality_notes
-from .run import make_translator, translate_cached, translate_dataset, translation_records
+from .run import (
+    carry_labels,
+    make_translator,
+    sentence_items,
+    translate_cached,
+    translate_dataset,
+    translate_sentences,
+    translation_records,
+)
 
 __all__ = [
     "CACHED_ENGINES",
@@ -89,6 +97,7 @@ __all__ = [
     "as_items",
     "attach_frames",
     "cache_engine",
+    "carry_labels",
     "check_engine",
     "bio_to_bioes",
     "bioes_to_bio",
@@ -103,6 +112,7 @@ __all__ = [
     "quality_notes",
     "read_parallel",
     "scores_by_source_class",
+    "sentence_items",
     "span_to_span",
     "spans_of",
     "split_text",
@@ -110,6 +120,7 @@ __all__ = [
     "tokenize",
     "translate_cached",
     "translate_dataset",
+    "translate_sentences",
     "translation_records",
     "word_to_word",
 ]

@@ -449,8 +449,9 @@ class SyntheticTranslator:
             if not item.frame:
                 raise TranslationError(
                     f"synthetic {src}->{tgt}: sentence {item.id!r} has no 'frame'; the synthetic "
-                    "engine translates only synthetic-world records (synth-ner, or synth-pos with "
-                    "the frames of synth-ner). Use translate.engine: googletrans or file for real data"
+                    "engine translates only synthetic-world records (synth-ner, synth-sentiment, "
+                    "synth-nli, or synth-pos with the frames of synth-ner). Use translate.engine: "
+                    "googletrans or file for real data"
                 )
             rng = random.Random(f"{self.seed}:translate:{item.id}:{tgt}:{self.noise.name}")
             t = self.world.realise(item.frame, tgt, rng, noise=noise)

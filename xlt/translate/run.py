@@ -179,6 +179,100 @@ def translate_dataset(
     provenance summary. ``cache`` is a :class:`~xlt.translate.cache.CacheConfig` (or path); it is
     opened only for cacheable engines."""
     items = as_items(records, src)
+    trs, summary = _translate(items, cfg, src, tgt, dataset, world, cache, transport)
+    return translation_records(items, trs, src, tgt), summary
+
+
+PAIR_SUFFIX = ".pair"
+
+
+def sentence_items(records: Sequence[Mapping[str, Any]], src: str) -> list[SourceItem]:
+    """The sentences of sentence-label records (classification): each ``text`` and, for a pair,
+    its ``text_pair`` (id ``<id>.pair``), each with its frame where the record has one (the
+    synthetic world's ``frame`` and ``frame_pair``), so every engine translates them as plain
+    sentences."""
+    items = []
+    for r in records:
+        for key, frame, suffix in (("text", "frame", ""), ("text_pair", "frame_pair", PAIR_SUFFIX)):
+            if r.get(key) is not None:
+                items.append(
+                    SourceItem(
+                        id=f"{r['id']}{suffix}",
+                        text=r[key],
+                        tokens=tuple(tokenize(r[key], src)) if r.get(frame) is None else (),
+                        frame=r.get(frame),
+                    )
+                )
+    return items
+
+
+def translate_sentences(
+    records: Sequence[Mapping[str, Any]],
+    cfg: TranslateConfig,
+    src: str,
+    tgt: str,
+    *,
+    dataset: str = "",
+    world: World | None = None,
+    cache: Any = None,
+    transport: Transport | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Translate a classification dataset (single texts or NLI pairs: premise and hypothesis are
+    translated as two sentences); the label carries over unchanged, since a sentence label needs
+    no alignment or projection. Returns ``translated.jsonl`` records (``text``, ``text_pair``,
+    ``label``, ``src_id``, engine and provenance) and a provenance summary."""
+    items = sentence_items(records, src)
+    trs, summary = _translate(items, cfg, src, tgt, dataset, world, cache, transport)
+    done = {t.src_id: t for t in trs}
+    out = []
+    for r in records:
+        first = done[str(r["id"])]
+        rec: dict[str, Any] = {
+            "id": f"{r['id']}.{tgt}",
+            "src_id": str(r["id"]),
+            "src_lang": src,
+            "tgt_lang": tgt,
+            "text": first.text,
+        }
+        if r.get("text_pair") is not None:
+            rec["text_pair"] = done[f"{r['id']}{PAIR_SUFFIX}"].text
+        rec |= {"label": r["label"], "engine": first.engine, "provenance": dict(first.provenance)}
+        out.append(rec)
+    return out, summary
+
+
+def carry_labels(translated: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # fmt: skip
+    """Training records of translated sentence-label data (:func:`translate_sentences`): each
+    translation with its source's label (``id``, ``text``, ``text_pair``, ``label``, ``src_id``),
+    and counts per label."""
+    out = []
+    for r in translated:
+        rec = {"id": r["id"], "text": r["text"]}
+        if "text_pair" in r:
+            rec["text_pair"] = r["text_pair"]
+        out.append(rec | {"label": r["label"], "src_id": r["src_id"]})
+    labels: dict[str, int] = {}
+    for r in out:
+        labels[r["label"]] = labels.get(r["label"], 0) + 1
+    stats = {
+        "sentences": len(out),
+        "pairs": sum("text_pair" in r for r in out),
+        "labels": dict(sorted(labels.items())),
+    }
+    return out, stats
+
+
+def _translate(
+    items: list[SourceItem],
+    cfg: TranslateConfig,
+    src: str,
+    tgt: str,
+    dataset: str,
+    world: World | None,
+    cache: Any,
+    transport: Transport | None,
+) -> tuple[list[Translation], dict[str, Any]]:
+    """Translations of ``items`` (through the cache for cacheable engines) and the summary."""
     translator = make_translator(
         cfg, src=src, tgt=tgt, dataset=dataset, world=world, transport=transport
     )
@@ -206,4 +300,4 @@ def translate_dataset(
     if isinstance(translator, SyntheticTranslator):
         summary["noise"] = asdict(translator.noise)
         summary["seed"] = translator.seed
-    return translation_records(items, trs, src, tgt), summary
+    return trs, summary

@@ -206,7 +206,7 @@ def iwda_settings(plan: Plan) -> IWDASettings | None:
     tasks: dict[str, tuple[str, ...]] = {}
     for name, spec in cfg["tasks"].items():
         targets = study_targets(plan, "iwda", name, spec)
-        check_kind(plan, f"iwda.tasks.{name}", name, ("ner", "tagging", "classification"), "label-shift weights need a fixed label set per token or sequence")  # fmt: skip
+        check_kind(plan, f"iwda.tasks.{name}", name, ("ner", "tagging", "classification"), "importance weights are estimated over a fixed label set from the classifier's confusion matrix; a parser's head choice or a QA span is no fixed label set")  # fmt: skip
         task = plan.tasks[name]
         for lang in targets:
             splits = plan.splits(task.dataset_of(lang), lang, where=f"iwda.tasks.{name}")

@@ -454,7 +454,7 @@ def metaxl_settings(plan: Plan) -> MetaXLSettings | None:
     for name, spec in tasks_cfg.items():
         key = f"metaxl.tasks.{name}"
         targets = study_targets(plan, "metaxl", name, spec)
-        check_kind(plan, key, name, ("ner", "tagging", "classification"), "seed 001 defines it for NER and sentence classification")  # fmt: skip
+        check_kind(plan, key, name, ("ner", "tagging", "classification"), "seed 001 defines it for NER and sentence classification, and its meta step calls the encoder with sub-word ids alone")  # fmt: skip
         task = plan.tasks[name]
         langs = {task.source, *targets, *(related[t] for t in targets if t in related)}
         for lang in sorted(langs):

@@ -25,6 +25,7 @@ METHODS = ("to", "to-w2w", "bilingual", "mtl", "mtl-ws")
 PER_TARGET = ("to", "to-w2w", "bilingual")
 TABLE_METHODS = ("zero-shot", "to", "bilingual", "mtl", "mtl-ws")
 STRATEGIES = ("span-to-span", "word-to-word")
+SENTENCE = "sentence"  # a classification dataset's "strategy": labels carried over, no projection
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ class TranslateTrainSettings:
         t = plan.tasks[task]
         source_ds = t.dataset_of(t.source)  # what is translated: the source's training split
         src = [plan.data_file(source_ds, t.source, "train")]
-        # spans exist only for NER; POS tags are projected word to word
-        default = "span-to-span" if t.kind == "ner" else "word-to-word"
+        # spans exist only for NER; POS tags are projected word to word; a sentence label
+        # (classification, NLI pairs) carries over without alignment
+        default = {"ner": "span-to-span", "classification": SENTENCE}.get(t.kind, "word-to-word")
         targets = self.targets.get(task, ())
         proj = {lang: self.projected_file(source_ds, lang, default) for lang in targets}
         if method == "mtl":
@@ -99,18 +101,21 @@ class TranslateTrainSettings:
         )
 
     def projection_kind(self, plan: Plan, dataset: str) -> str:
-        """``ner`` (span projection) or ``pos`` (word-to-word UPOS), from the tasks on ``dataset``."""
+        """``ner`` (span projection), ``pos`` (word-to-word UPOS) or ``sentence`` (a sentence
+        label or an NLI pair's label: carried over, nothing to project), from the tasks on
+        ``dataset``. Dependency trees are not projected: translate-train does not apply to a
+        parsing task (the config is refused)."""
         kinds = {
             t.kind for t in plan.tasks.values() if dataset in (t.dataset, t.dataset_of(t.source))
         }
-        if not kinds and dataset in ("synth-ner", "synth-pos"):
-            kinds = {"ner" if dataset == "synth-ner" else "tagging"}
-        if len(kinds) != 1 or kinds - {"ner", "tagging"}:
+        if not kinds and dataset in ("synth-ner", "synth-pos", "synth-sentiment", "synth-nli"):
+            kinds = {"ner" if dataset == "synth-ner" else "tagging" if dataset == "synth-pos" else "classification"}  # fmt: skip
+        if len(kinds) != 1 or kinds - {"ner", "tagging", "classification"}:
             raise ConfigError(
                 f"translate: cannot tell how to project dataset {dataset!r} (tasks using it have "
-                f"kinds {sorted(kinds)}); define one ner or tagging task on it"
+                f"kinds {sorted(kinds)}); define one ner, tagging or classification task on it"
             )
-        return "ner" if kinds == {"ner"} else "pos"
+        return {"ner": "ner", "tagging": "pos", "classification": SENTENCE}[kinds.pop()]
 
     # --- outputs -----------------------------------------------------------------------------
     def describe(self, plan: Plan, task: str) -> dict[str, Any]:
@@ -130,8 +135,11 @@ class TranslateTrainSettings:
         tr = self.translate
         for ds in tr.get("datasets", []):
             strategies = tr.get("strategies", ["span-to-span"])
-            if self.projection_kind(plan, ds) == "pos":
+            kind = self.projection_kind(plan, ds)
+            if kind == "pos":
                 strategies = ["word-to-word"]  # UPOS has no spans
+            elif kind == SENTENCE:
+                strategies = [SENTENCE]  # the label carries over: no alignment, no projection
             out += [
                 self.projected_file(ds, lang, strategy)
                 for lang in tr.get("targets", [])
@@ -165,6 +173,13 @@ def settings(plan: Plan, studies: Mapping[str, Any] | None = None) -> TranslateT
             raise ConfigError(
                 f"tasks.{name}.methods: {adapting} project token labels (NER spans, POS tags) "
                 f"onto translations; a {t.kind} task has no such projection here: use zero-shot"
+            )
+        if t.kind == "parsing":
+            raise ConfigError(
+                f"tasks.{name}.methods: {adapting}: translate-train does not apply to a parsing "
+                "task: xlt projects word labels and spans, not dependency trees (a translated "
+                "tree needs its heads re-attached through the alignment, which xlt does not "
+                "implement); use zero-shot"
             )
         if "to-w2w" in t.methods and t.kind != "ner":
             raise ConfigError(

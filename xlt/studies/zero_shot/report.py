@@ -12,6 +12,7 @@ import pandas as pd
 from xlt.figures import legend_outside, pyplot, save
 from xlt.metrics import METRIC_NAMES
 from xlt.tables import pick
+from xlt.tasks import get_kind
 
 
 def zero_shot_table(table: pd.DataFrame, task: Mapping) -> pd.DataFrame:
@@ -50,7 +51,7 @@ def zero_shot_notes(task: Mapping) -> str:
         f"({task['dataset']}). mean/sd/min/max: over all candidates; seed_sd: sd over seeds within "
         "one hyper-parameter setting, averaged over settings; en_dev: the candidate with the best "
         "source dev score; all_target: the candidate with the best target dev score (oracle); "
-        "majority: the source-train majority label predicted everywhere."
+        f"majority: {get_kind(task['kind']).baseline_name}."
     )
 
 
