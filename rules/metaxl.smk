@@ -10,6 +10,7 @@ MX = STUDIES["metaxl"] or NO_METAXL
 # each table's name in the report (the paper's table or section)
 METAXL_RESULTS = {
     "metaxl": "MetaXL, JT and target only (Tables 2-3)",
+    "metaxl_delta": "Paired differences from JT (Tables 2-3)",
     "metaxl_hausdorff": "Representation shift, Hausdorff distance (§4.5)",
     "metaxl_source_size": "Source-data size (Table 4)",
     "metaxl_layers": "RTN placement (Table 5)",
@@ -24,13 +25,17 @@ rule metaxl_sizes:
         lambda wc: [need["file"] for need in MX.size_needs(PLAN, wc.task)],
     output:
         MX.size_check_file("{task}"),
+    log:
+        "logs/metaxl/sizes_{task}.log",
     priority: 50
     params:
         needs=lambda wc: MX.size_needs(PLAN, wc.task),
     run:
+        from xlt.runtime import job
         from xlt.studies.metaxl.settings import check_prepared_sizes
 
-        check_prepared_sizes(params.needs, output[0])
+        with job(log[0]):
+            check_prepared_sizes(params.needs, output[0])
 
 
 # One job per (task, few-shot target) trains every setting of that cell for every seed in turn

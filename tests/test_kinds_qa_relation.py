@@ -385,7 +385,8 @@ def kinds_test_config(edit=None) -> dict:
     [
         (lambda c: c["metaxl"]["tasks"].update(qa={"targets": ["af"]}),
          "metaxl.tasks.qa: task 'qa' is a qa task; this study takes ['ner', 'tagging', "
-         "'classification'] tasks only (seed 001 defines it for NER and sentence classification); "
+         "'classification'] tasks only (seed 001 defines it for NER and sentence classification, and its meta step calls the "
+         "encoder with sub-word ids alone); "
          "drop the task from metaxl.tasks"),
         (lambda c: c["iwda"]["tasks"].update(relation={"targets": ["zh"]}),
          "iwda.tasks.relation: task 'relation' is a relation task; this study takes"),

@@ -283,10 +283,10 @@ class Parsing(TaskKind):
             out[kept[d]] = (0 if h == 0 else kept[h - 1] + 1, rel)
         return out
 
-    def scores(self, gold, pred) -> dict[str, float]:
+    def scores(self, gold, pred, lang: str = "") -> dict[str, float]:
         return parsing_scores(gold, pred)
 
-    def example_stats(self, gold, pred, labels: Sequence[str] = ()) -> np.ndarray:
+    def example_stats(self, gold, pred, labels: Sequence[str] = (), lang: str = "") -> np.ndarray:
         """Per sentence: (correct heads, correct heads and universal relations, words)."""
         return parsing_example_stats(gold, pred).astype(np.int32)
 
