@@ -39,7 +39,7 @@ RELS = ("nsubj", "obj", "punct", "root")
 @pytest.fixture(scope="module", autouse=True)
 def threads():
     before = torch.get_num_threads()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one thread: the same sums in the same order on every run
     yield
     torch.set_num_threads(before)
 

@@ -489,9 +489,11 @@ def test_comparison_puts_every_method_side_by_side_and_reruns_alone(run):
     assert {"de", "zh", "af", "de_sd", "avg", "avg_sd", "targets", "seeds", "paired_with", "delta", "n", "p"} <= set(sent.columns)  # fmt: skip
     res = dict(zip(sent["method"], sent["resources"], strict=True))
     assert sent["method"].iloc[0] == "Zero-shot (En-Dev)" and res["Zero-shot (En-Dev)"] == "none"
-    # zero-shot, MetaXL's 8 settings on af, IWDA's 7 models on zh and the supervised upper bound
-    assert len(sent) == 1 + 8 + 7 + 1 and sent["method"].iloc[-1] == "Supervised in-language (upper bound)"  # fmt: skip
-    assert res["MetaXL (en 60, RTN layer 1)"] == res["Few-shot: target only"] == "20 labelled target examples"  # fmt: skip
+    # zero-shot, MetaXL's 11 settings on af (target only, JT; JT w/ RTN, MetaXL and MetaXL (joint)
+    # at 2 placements; JT, MetaXL and MetaXL (joint) from the related source), IWDA's 7 models on
+    # zh and the supervised upper bound
+    assert len(sent) == 1 + 11 + 7 + 1 and sent["method"].iloc[-1] == "Supervised in-language (upper bound)"  # fmt: skip
+    assert res["MetaXL (Algorithm 1) (en 60, RTN layer 1)"] == res["Few-shot: target only"] == "20 labelled target examples"  # fmt: skip
     assert res["IWDA"] == res["Self-training (ST)"] == "unlabelled target text"
     assert res["Supervised in-language (upper bound)"] == "full target training set"
     mx = sent[sent["family"] == "few-shot"]
@@ -541,7 +543,7 @@ def test_a_corrupt_candidate_is_rebuilt_by_following_the_printed_advice(run):
     assert advice and advice[1] == f"snakemake all --forcerun {features.relative_to(run)}"
     snakemake(run, *advice[1].split()[1:], "--cores", "2")  # literally, plus the usual options
     pool = pd.read_parquet(run / "results/pools/sentiment.parquet")
-    assert cid in set(pool["candidate"]) and len(pool) == (2 + 8 + 8) * 4
+    assert cid in set(pool["candidate"]) and len(pool) == (2 + 11 + 8) * 4
     assert table.stat().st_mtime > before
     assert (pd.read_csv(table)["candidates"] == 2).all()
     assert planned_jobs(run, "all") == {}

@@ -316,3 +316,30 @@ def test_new_kinds_are_deterministic_per_seed(tmp_path):
     a, b, c = run("a", 1), run("b", 1), run("c", 2)
     assert a == b and len(a) == 4 * 3 * 3
     assert all(a[k] != c[k] for k in a)
+
+
+def test_every_world_dataset_is_the_same_under_any_string_hash_seed(tmp_path):
+    """Snakemake starts each job in a fresh interpreter with its own string-hash seed: a world
+    built from the iteration order of a set (synth-nli chose contradicting nouns from a frozenset)
+    differs from run to run. Two processes with different PYTHONHASHSEED must write identical files."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, pathlib\n"
+        "from xlt.world import WorldConfig, generate\n"
+        "cfg = WorldConfig(languages=('en', 'de', 'zh'), sizes={'train': 60, 'dev': 20, 'test': 20},\n"
+        "                  unlabelled=10, parallel=10, datasets=('synth-nli', 'synth-parsing', 'synth-qa',\n"
+        "                  'synth-relation', 'synth-ner', 'synth-sentiment', 'synth-text'))\n"
+        "generate(cfg, pathlib.Path(sys.argv[1]))\n"
+    )
+    digests = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(out)], env=env, check=True, capture_output=True)  # fmt: skip
+        files = sorted(p for p in out.rglob("*") if p.is_file())
+        digests.append({str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files})  # fmt: skip
+    assert digests[0] and digests[0] == digests[1]
