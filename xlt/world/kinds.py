@@ -52,7 +52,8 @@ DIRECTIONS = ("e1,e2", "e2,e1")
 RELATION_LABELS = ("no_relation",) + tuple(f"{r}({d})" for r in RELATION_TYPES for d in DIRECTIONS)
 QA_TYPES = ("who", "what", "where", "when")
 
-_PERSON_NOUNS = tuple(dict.fromkeys(C.lemmas(C.PERSON_NOUNS)))  # ordered: rng.choice over it is reproducible
+# ordered (not a set): rng.choice over it must not depend on the string-hash seed
+_PERSON_NOUNS = tuple(dict.fromkeys(C.lemmas(C.PERSON_NOUNS)))
 _OBJECT_NOUNS = C.lemmas(C.OBJECT_NOUNS)
 _PLACE_NOUNS = C.lemmas(C.PLACE_NOUNS)
 _DEICTIC_TIMES = ("yesterday", "today", "tomorrow")

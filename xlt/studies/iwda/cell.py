@@ -83,8 +83,8 @@ def run_iwda_cell(
 
     Trains zero-shot (stage 1) and the supervised upper bound, then every configured variant from
     copies of the stage-1 model (IWDA-ST and IWDA-KD from the IWDA model) — with ``levels``, once
-    per level (:func:`run_levels`) — writes each candidate record (``v{i}_metrics`` … in the
-    order of ``params["methods"]``) and the analysis document (``analysis``): label-shift
+    per level (:func:`run_levels`) — writes each candidate record (``v{i}_metrics`` … of its
+    method in ``params["methods"]``) as soon as its model is trained, and the analysis document (``analysis``): label-shift
     estimates and w's trajectory against the true ratio, conditional feature shift of each model
     between source and target dev + test, and the zero-shot model's macro-F1 and accuracy on
     target subsets re-sampled to random class priors (xlt.studies.iwda.prior_shift.shift_study).
@@ -128,11 +128,27 @@ def run_iwda_cell(
         shift[variant] = conditional_feature_shift(zs, ys, zt, yt, k)
         return zs, ys, zt, yt, pt
 
+    outputs_of = {m.split(".", 2)[2]: (i, m) for i, m in enumerate(params["methods"])}
+    written: set[str] = set()
+
+    def record(variant: str) -> None:
+        """Write a variant's candidate record (``v{i}_*`` of its method) as soon as it is trained:
+        a job killed later leaves the records of the models it finished."""
+        if variant not in outputs_of:
+            return
+        i, method = outputs_of[variant]
+        meta = {**candidate_meta({**base, "method": method}, cfg), "train_files": dict(train_paths),
+                "iwda": {"target": tgt, "variant": variant, "unlabelled": len(target)}}  # fmt: skip
+        write_candidate(results[variant], cfg, meta, outputs[f"v{i}_metrics"], outputs[f"v{i}_predictions"], outputs[f"v{i}_features"])  # fmt: skip
+        written.add(variant)
+
     stage1 = finetune(cfg, encoder_dir, source, evals)
     results["zero-shot"], zero_shot = stage1, stage1.model
     zs, ys, zt, yt, pt = analyse("zero-shot", zero_shot)
+    record("zero-shot")
     results["supervised"] = finetune(cfg, encoder_dir, target_train, evals)
     analyse("supervised", results["supervised"].model)
+    record("supervised")
     level_docs = None
     if levels is not None:
         test = evals[tgt]["test"]
@@ -147,15 +163,11 @@ def run_iwda_cell(
             if extra is not None:
                 info[variant] = extra
             analyse(variant, res.model)
+            record(variant)
             drop(res)
 
-    # --- the records, in the order of the rule's outputs
-    for i, method in enumerate(params["methods"]):
-        variant = method.split(".", 2)[2]
-        meta = {**candidate_meta({**base, "method": method}, cfg), "train_files": dict(train_paths),
-                "iwda": {"target": tgt, "variant": variant, "unlabelled": len(target)}}  # fmt: skip
-        res = results[variant]
-        write_candidate(res, cfg, meta, outputs[f"v{i}_metrics"], outputs[f"v{i}_predictions"], outputs[f"v{i}_features"])  # fmt: skip
+    for variant in sorted(results.keys() - written):  # any record not written yet
+        record(variant)
 
     # --- the re-sampled-prior study of the zero-shot model (target labels are read here)
     sh = {**SHIFT_DEFAULTS, **(params.get("shift") or {})}
