@@ -35,9 +35,8 @@ def test_resume_unlocks_a_killed_runs_directory_but_never_a_live_ones(tmp_path: 
     )
     locks = tmp_path / ".snakemake" / "locks"
     try:
-        deadline = time.time() + 120
-        while not (locks.is_dir() and any(locks.iterdir())):
-            assert time.time() < deadline and run.poll() is None, "the run never locked"
+        while not (locks.is_dir() and any(locks.iterdir())):  # until locked, or the run ended
+            assert run.poll() is None, "the run ended without taking its lock"
             time.sleep(0.2)
         ok, message = resume(args)
         assert not ok and str(run.pid) in message and "still working there" in message

@@ -564,7 +564,7 @@ def test_a_run_killed_mid_job_resumes_with_make_runs_commands_and_identical_reco
     proc = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         while not (first.exists() and first.stat().st_mtime > t0):
-            assert proc.poll() is None and time.time() < t0 + 900, "the IWDA job never wrote"
+            assert proc.poll() is None, "the run ended before the IWDA job wrote a record"
             time.sleep(0.2)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
