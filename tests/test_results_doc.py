@@ -277,3 +277,28 @@ def test_run_records_a_successful_run_and_none_for_a_failed_one(tmp_path, monkey
     with pytest.raises(rd.ResultsError, match="exited with status"):
         rd.run(str(bad), cores=1, results=str(results), targets=("-n", "all"))
     assert not (results / "run-bad.json").exists()
+
+
+def test_an_overlay_names_its_own_run_and_document(tmp_path, monkeypatch):
+    """`--overlay configs/examples/fp32.yaml`: the run gets both files (in order), its record and
+    document are named test+fp32, the merged config is what the document reads, and the record
+    of the config alone is not mistaken for it."""
+    monkeypatch.chdir(REPO)
+    overlay = "configs/examples/fp32.yaml"
+    results = tmp_path / "results"
+    path = rd.run([CONFIG, overlay], cores=1, results=str(results), targets=("-n", "all"))
+    rec = rd.read_json(path)
+    assert path == results / "run-test+fp32.json"
+    assert rec["command"] == f".venv/bin/snakemake --cores 1 -n all --configfile {CONFIG} {overlay}"  # fmt: skip
+    assert rec["config"] == f"{CONFIG} --overlay {overlay}"
+    assert rec["config_digest"] == rd.config_digest([CONFIG, overlay]) != rd.config_digest(CONFIG)
+    merged, alone = rd.load_config([CONFIG, overlay]), rd.load_config(CONFIG)
+    assert merged["finetune"]["precision"] == "fp32" != alone["finetune"]["precision"]
+    assert {k: v for k, v in merged["finetune"].items() if k != "precision"} == {k: v for k, v in alone["finetune"].items() if k != "precision"}  # fmt: skip
+    assert rd.read_record([CONFIG, overlay], results)["config_digest"] == rec["config_digest"]
+    with pytest.raises(rd.ResultsError, match="run-test.json: no run record"):
+        rd.read_record(CONFIG, results)
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("finetune: {precision: fp31}\n")
+    with pytest.raises(rd.ResultsError, match=f"{CONFIG} --overlay {bad}: invalid configuration"):
+        rd.load_config([CONFIG, str(bad)])

@@ -2,18 +2,21 @@
 
 Two steps, two thin scripts (run from the repository root, with the project's ``.venv``):
 
-- ``scripts/run-config CONFIG`` (:func:`run`) runs ``snakemake --cores 2 all --configfile CONFIG``,
-  timed, and writes the run record ``results/run-<config-stem>.json``: start, end, wall seconds,
+- ``scripts/run-config CONFIG [--overlay FILE ...]`` (:func:`run`) runs ``snakemake --cores 2 all
+  --configfile CONFIG FILE ...``, timed, and writes the run record ``results/run-<name>.json`` (the
+  name is the config's stem, joined by ``+`` with each overlay's: ``real-e5+fp32``): start, end, wall seconds,
   exit status, commit (and whether the tree had uncommitted changes), machine (CPU model, cores),
   peak memory, the command and the config's digests. Then it calls the next step.
-- ``scripts/results-doc CONFIG RESULTS_DIR`` (:func:`write_doc`) validates the config, asks the
+- ``scripts/results-doc CONFIG RESULTS_DIR [--overlay FILE ...]`` (:func:`write_doc`) validates the config, asks the
   study registry (:func:`xlt.studies.load`) for every table the config makes, and writes one
   Markdown document: a header from the run record, then every table of every study as the run
   wrote it (``results/tables/*.md``), each study's headline table beside the paper's own numbers
   (``docs/paper/<study>.csv``, transcribed once from the paper; ``docs/paper/papers.yaml`` says
   which xlt table faces which paper table), with what differs between the two set-ups.
 
-It refuses, naming the file and the fix, when the run record is missing or belongs to another
+An overlay is a small config merged over the first as Snakemake merges several ``--configfile``
+files (``configs/examples/fp32.yaml``: the same run in fp32), so a variant of a config needs no copy
+of it. It refuses, naming the file and the fix, when the run record is missing or belongs to another
 version of the config, or when a table is missing or older than the run's start (a table the run
 did not rebuild would be quoted under the wrong header). The document is written atomically.
 """
@@ -97,15 +100,42 @@ def sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def config_digest(path: str | Path) -> str:
-    """sha256 of the config's content (parsed YAML as canonical JSON): an edited comment or a
-    reordered key leaves it unchanged, a changed value does not."""
-    content = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+# A run's config: one file, or a file and its overlays (merged in order, as Snakemake merges them).
+Configs = str | Path | Sequence[str | Path]
+
+
+def config_files(config: Configs) -> list[str]:
+    return [str(config)] if isinstance(config, str | Path) else [str(c) for c in config]
+
+
+def config_name(config: Configs) -> str:
+    """``real-e5`` for one file, ``real-e5+fp32`` for a file and its overlay."""
+    return "+".join(Path(c).stem for c in config_files(config))
+
+
+def config_args(config: Configs) -> str:
+    """The config as the scripts take it: ``CONFIG --overlay FILE ...``."""
+    first, *rest = config_files(config)
+    return " ".join([first, *(f"--overlay {o}" for o in rest)])
+
+
+def config_sha256(config: Configs) -> str:
+    files = config_files(config)
+    if len(files) == 1:
+        return sha256(files[0])
+    return hashlib.sha256(b"".join(Path(c).read_bytes() for c in files)).hexdigest()
+
+
+def config_digest(config: Configs) -> str:
+    """sha256 of the config's content (parsed YAML as canonical JSON; each overlay's after it): an
+    edited comment or a reordered key leaves it unchanged, a changed value does not."""
+    content = [yaml.safe_load(Path(c).read_text(encoding="utf-8")) for c in config_files(config)]
+    content = content[0] if len(content) == 1 else content
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def record_path(config: str | Path, results: str | Path) -> Path:
-    return Path(results) / f"run-{Path(config).stem}.json"
+def record_path(config: Configs, results: str | Path) -> Path:
+    return Path(results) / f"run-{config_name(config)}.json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,18 +150,19 @@ def _max_rss_kb(time_log: Path) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def run(config: str, cores: int = 2, results: str = "results", targets: Sequence[str] = ("all",)) -> Path:  # fmt: skip
+def run(config: Configs, cores: int = 2, results: str = "results", targets: Sequence[str] = ("all",)) -> Path:  # fmt: skip
     """Run the workflow on ``config`` (timed), write the run record, return its path.
 
     The previous record is removed first, so a failed run leaves none (and no results document
     can be written from half a run)."""
-    if not Path(config).is_file():
-        raise ResultsError(f"{config}: no such config file")
+    for c in config_files(config):
+        if not Path(c).is_file():
+            raise ResultsError(f"{c}: no such config file")
     record = record_path(config, results)
     record.unlink(missing_ok=True)
     snakemake = str(Path(sys.executable).parent / "snakemake")
     # targets before --configfile, which takes several values (it would read "all" as a file)
-    cmd = [snakemake, "--cores", str(cores), *targets, "--configfile", config]
+    cmd = [snakemake, "--cores", str(cores), *targets, "--configfile", *config_files(config)]
     shown = shlex.join([os.path.relpath(snakemake), *cmd[1:]])
     with tempfile.TemporaryDirectory() as tmp:
         time_log = Path(tmp) / "time.log"
@@ -147,8 +178,8 @@ def run(config: str, cores: int = 2, results: str = "results", targets: Sequence
     write_json(
         record,
         {
-            "config": config,
-            "config_sha256": sha256(config),
+            "config": config_args(config),
+            "config_sha256": config_sha256(config),
             "config_digest": config_digest(config),
             "command": shown,
             "start": start.isoformat(timespec="seconds"),
@@ -175,33 +206,45 @@ def format_duration(seconds: float) -> str:
 # step 2: the document
 
 
-def load_config(config: str | Path) -> dict[str, Any]:
-    """The config, schema-validated (defaults filled in), as the workflow reads it."""
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into ``base`` key by key, as Snakemake merges ``--configfile`` files."""
+    for k, v in over.items():
+        base[k] = _merge(base[k], v) if isinstance(v, Mapping) and isinstance(base.get(k), dict) else v  # fmt: skip
+    return base
+
+
+def load_config(config: Configs) -> dict[str, Any]:
+    """The config (overlays merged), schema-validated (defaults filled in), as the workflow reads
+    it."""
+    cfg: dict[str, Any] = {}
+    for c in config_files(config):
+        try:
+            cfg = _merge(cfg, yaml.safe_load(Path(c).read_text()) or {})
+        except (OSError, yaml.YAMLError) as e:
+            raise ResultsError(f"{c}: cannot read the config: {e}") from None
     try:
-        cfg = yaml.safe_load(Path(config).read_text())
         validate(cfg, SCHEMA)
-    except (OSError, yaml.YAMLError) as e:
-        raise ResultsError(f"{config}: cannot read the config: {e}") from None
     except ConfigError as e:
-        raise ResultsError(f"{config}: invalid configuration: {e}") from None
+        raise ResultsError(f"{config_args(config)}: invalid configuration: {e}") from None
     return cfg
 
 
-def read_record(config: str | Path, results: str | Path) -> dict[str, Any]:
+def read_record(config: Configs, results: str | Path) -> dict[str, Any]:
     path = record_path(config, results)
+    args = config_args(config)
     if not path.is_file():
         raise ResultsError(
-            f"{path}: no run record; run the config with `scripts/run-config {config}` "
+            f"{path}: no run record; run the config with `scripts/run-config {args}` "
             "(it times the run and writes this record), then call results-doc again"
         )
     rec = read_json(path)
     missing = [k for k in ("start", "end", "wall_s", "commit", "machine", "command", "config_sha256") if k not in rec]  # fmt: skip
     if missing:
-        raise ResultsError(f"{path}: run record lacks {missing}; re-run `scripts/run-config {config}`")  # fmt: skip
-    same = rec["config_digest"] == config_digest(config) if "config_digest" in rec else rec["config_sha256"] == sha256(config)  # fmt: skip
+        raise ResultsError(f"{path}: run record lacks {missing}; re-run `scripts/run-config {args}`")  # fmt: skip
+    same = rec["config_digest"] == config_digest(config) if "config_digest" in rec else rec["config_sha256"] == config_sha256(config)  # fmt: skip
     if not same:
         raise ResultsError(
-            f"{config} changed since the run recorded in {path}; re-run `scripts/run-config {config}`"
+            f"{args} changed since the run recorded in {path}; re-run `scripts/run-config {args}`"
         )
     return rec
 
@@ -410,21 +453,24 @@ def _beside(meta, table, prow, ours, stem, xlt_setup) -> str:
     return "\n".join(lines)
 
 
-def render(config: str, cfg: Mapping[str, Any], rec: Mapping[str, Any], groups: Sequence[StudyTables], results: Path, papers: Path = PAPERS) -> str:  # fmt: skip
+def render(config: Configs, cfg: Mapping[str, Any], rec: Mapping[str, Any], groups: Sequence[StudyTables], results: Path, papers: Path = PAPERS) -> str:  # fmt: skip
     mach = rec["machine"]
     sha = rec["commit"][:12] + (" (with uncommitted changes)" if rec.get("dirty") else "")
     rss = rec.get("max_rss_kb")
+    first, *overlays = config_files(config)
+    doc_args = " ".join([first, str(results), *(f"--overlay {o}" for o in overlays)])
+    shown = " + ".join(f"`{c}`" for c in config_files(config))
     lines = [
-        f"# Results: `{config}`",
+        f"# Results: {shown}",
         "",
-        f"Generated by `scripts/results-doc {config} {results}` from the tables of one run "
+        f"Generated by `scripts/results-doc {doc_args}` from the tables of one run "
         f"(`{results}/tables/*.md`, as the run wrote them); do not edit: re-run "
-        f"`scripts/run-config {config}`. What each table means and how to read it: the study "
-        "documents linked below.",
+        f"`scripts/run-config {config_args(config)}`. What each table means and how to read it: "
+        "the study documents linked below.",
         "",
         "| run | |",
         "|---|---|",
-        f"| config | `{config}` (sha256 `{rec['config_sha256'][:12]}`) |",
+        f"| config | {shown} (sha256 `{rec['config_sha256'][:12]}`) |",
         f"| commit | `{sha}` |",
         f"| date | {rec['start']} → {rec['end']} |",
         f"| machine | {mach['cpu']}, {mach['cores']} cores |",
@@ -454,16 +500,16 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
 
 
-def write_doc(config: str, results: str = "results", out: str | Path = "docs/results", papers: Path = PAPERS) -> Path:  # fmt: skip
-    """Write ``<out>/<config-stem>.md`` from the run of ``config`` whose outputs are in
-    ``results``; return its path."""
+def write_doc(config: Configs, results: str = "results", out: str | Path = "docs/results", papers: Path = PAPERS) -> Path:  # fmt: skip
+    """Write ``<out>/<name>.md`` (:func:`config_name`) from the run of ``config`` whose outputs
+    are in ``results``; return its path."""
     cfg = load_config(config)
     rec = read_record(config, results)
     res = Path(results)
     groups = study_tables(cfg, res)
     check_tables(groups, datetime.fromisoformat(rec["start"]), record_path(config, results))
     text = render(config, cfg, rec, groups, res, papers)
-    path = Path(out) / f"{Path(config).stem}.md"
+    path = Path(out) / f"{config_name(config)}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path) as fh:
         fh.write(text)
@@ -475,19 +521,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a config, timed; write results/run-<stem>.json and the document")  # fmt: skip
     r.add_argument("config")
+    r.add_argument("--overlay", action="append", default=[], metavar="FILE", help="a config merged over CONFIG (repeatable)")  # fmt: skip
     r.add_argument("--cores", type=int, default=2)
     r.add_argument("--out", default="docs/results")
     d = sub.add_parser("doc", help="write docs/results/<stem>.md from a finished, recorded run")
     d.add_argument("config")
     d.add_argument("results", nargs="?", default="results")
+    d.add_argument("--overlay", action="append", default=[], metavar="FILE", help="as given to run")  # fmt: skip
     d.add_argument("--out", default="docs/results")
     a = p.parse_args(argv)
     try:
+        config = [a.config, *a.overlay] if a.overlay else a.config
         if a.cmd == "run":
-            run(a.config, a.cores)
-            path = write_doc(a.config, "results", a.out)
+            run(config, a.cores)
+            path = write_doc(config, "results", a.out)
         else:
-            path = write_doc(a.config, a.results, a.out)
+            path = write_doc(config, a.results, a.out)
     except ResultsError as e:
         print(f"results-doc: {e}", file=sys.stderr)
         return 1
