@@ -28,7 +28,7 @@ real dataset's declared ``cap.train`` here, and against the *prepared* training 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,9 @@ class MetaXLSettings(SeedJobs):
     target_batch_size: int | None
     represent: int
     job_per_seed: bool = False  # SeedJobs: one job per seed instead of one for all seeds
+    # cell() per (target, related), computed once: the settings are frozen, and Snakemake asks
+    # for a job's settings tens of thousands of times while it builds a paper-scale DAG
+    _cells: dict[tuple[str, str | None], list[Setting]] = field(default_factory=dict, init=False, repr=False, compare=False)  # fmt: skip
 
     # --- the grid -----------------------------------------------------------------------------
     def _with_lrs(self, s: Setting) -> list[Setting]:
@@ -140,6 +143,11 @@ class MetaXLSettings(SeedJobs):
     def cell(self, target: str, related: str | None = None) -> list[Setting]:
         """Every setting of one few-shot target, each once (the main cell is shared by the
         tables); ``related``: the target's related source language, if it has one."""
+        if (target, related) not in self._cells:
+            self._cells[target, related] = self._cell(target, related)
+        return list(self._cells[target, related])
+
+    def _cell(self, target: str, related: str | None) -> list[Setting]:
         out = [Setting(target, "target-only")] if "target-only" in self.methods else []
         trained = [m for m in self.methods if m != "target-only"]
         for src in [self.source] + ([related] if related else []):
