@@ -9,47 +9,15 @@ non-padding token. Target labels are never read (:func:`xlt.studies.iwda.iwda.un
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
-from xlt.studies.iwda.checks import (
-    Rule,
-    at_least_one,
-    check,
-    is_int,
-    non_negative,
-    optional,
-    positive,
-)
+from xlt.studies.iwda.configs import DistillConfig
 from xlt.studies.iwda.iwda import unlabelled
 from xlt.tasks import IGNORE, build_model
 from xlt.train.loop import Batch, LossFn
-
-
-@dataclass(frozen=True)
-class DistillConfig:
-    """``iwda.distill`` (App. C.2: T = 3, source loss weight 0.1, bottom 3 layers frozen)."""
-
-    temperature: float = 3.0
-    source_weight: float = 0.1
-    freeze_layers: int = 3  # bottom encoder layers (and the embeddings) kept frozen
-    lr: float | None = None  # the student's learning rate (None: the study's)
-    epochs: int | None = None  # the student's epochs (None: the study's stage-1 epochs)
-
-    RULES: ClassVar[dict[str, Rule]] = {
-        "temperature": (positive, "a temperature > 0"),
-        "source_weight": (non_negative, "a weight >= 0"),
-        "freeze_layers": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
-        "lr": (optional(positive), "a learning rate > 0 (or leave it out: iwda.lr)"),
-        "epochs": (optional(at_least_one), "an integer >= 1 (or leave it out: iwda.epochs)"),
-    }
-
-    def __post_init__(self) -> None:
-        check("iwda.distill", self, self.RULES)
 
 
 def kd_loss(

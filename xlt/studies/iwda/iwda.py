@@ -39,70 +39,16 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 
-from xlt.studies.iwda.checks import (
-    Rule,
-    at_least_one,
-    check,
-    is_number,
-    non_negative,
-    optional,
-    positive,
-    unit,
-)
+from xlt.studies.iwda.configs import IWDAConfig
 from xlt.tasks import IGNORE, Features, bucket_batches, collate, encode
 from xlt.train.loop import Batch, Hook, LoopState, autocast, cycle, move, resolve_device
 
 log = logging.getLogger("xlt.iwda")
-
-VARIANTS = ("align", "iwda", "oracle")
-
-
-@dataclass(frozen=True)
-class IWDAConfig:
-    """Stage-2 settings (``iwda.stage2``; defaults: the paper's, Appendix C)."""
-
-    variant: str = "iwda"  # align (w ≡ 1) | iwda (estimated w) | oracle (true target prior)
-    epochs: int = 4  # stage 2, in source epochs (token tasks: scaled by target/source length)
-    lr: float | None = None  # model learning rate of stage 2 (None: the stage-1 learning rate)
-    lambda_da: float = 5e-3  # weight of W₁ in the model's loss
-    da_warmup: float = 0.1  # fraction of stage-2 steps over which λ rises linearly to lambda_da
-    lambda_gp: float = 10.0  # μ, zero-centred gradient penalty
-    critic_hidden: int = 2048
-    critic_lr: float = 5e-4
-    critic_weight_decay: float = 0.01
-    critic_steps: int = 1  # critic updates per training step
-    lr_iw: float = 5e-4  # AdamW learning rate of δ = w − w(0) (decays linearly to 0)
-    lambda_iw: float = 2.0  # ξ: AdamW weight decay of δ, the pull of w towards w(0)
-    lambda_iw_init: float = 0.25  # ρ: w(0) = (1−ρ) w_QP + ρ·1
-    stats_momentum: float = 0.99  # moving average of the batch confusion/target statistics
-    target_batch_size: int | None = None  # None: the source batch size (paper: 8 per domain)
-
-    RULES: ClassVar[dict[str, Rule]] = {
-        "variant": (lambda v: v in VARIANTS, f"one of {list(VARIANTS)}"),
-        "epochs": (at_least_one, "an integer >= 1"),
-        "lr": (optional(positive), "a learning rate > 0 (or leave it out: stage 1's)"),
-        "lambda_da": (non_negative, "a number >= 0"),
-        "da_warmup": (unit, "a fraction in [0, 1]"),
-        "lambda_gp": (non_negative, "a number >= 0"),
-        "critic_hidden": (at_least_one, "an integer >= 1"),
-        "critic_lr": (positive, "a learning rate > 0"),
-        "critic_weight_decay": (non_negative, "a weight decay >= 0"),
-        "critic_steps": (at_least_one, "an integer >= 1"),
-        "lr_iw": (non_negative, "a learning rate >= 0 (0 keeps w at w(0))"),
-        "lambda_iw": (non_negative, "a weight decay >= 0"),
-        "lambda_iw_init": (unit, "a fraction in [0, 1]"),
-        "stats_momentum": (lambda v: is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
-        "target_batch_size": (optional(at_least_one), "an integer >= 1 (or leave it out: the source batch size)"),
-    }  # fmt: skip
-
-    def __post_init__(self) -> None:
-        check("iwda.stage2", self, self.RULES)
-
 
 # ---------------------------------------------------------------- importance-weight estimation
 

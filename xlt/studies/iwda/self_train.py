@@ -11,39 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
 
-from xlt.studies.iwda.checks import Rule, at_least_one, check, optional, positive
+from xlt.studies.iwda.configs import SelfTrainConfig
 from xlt.studies.iwda.iwda import aligned_batch, load_tokenizer, unlabelled
 from xlt.tasks import Features, TaskSpec, bucket_batches, encode
 from xlt.train.loop import autocast, move, resolve_device
 
 log = logging.getLogger("xlt.self_train")
-
-
-@dataclass(frozen=True)
-class SelfTrainConfig:
-    """``iwda.self_train`` (App. C.2)."""
-
-    iterations: int = 3
-    fraction: float = 0.02  # of all unlabelled target examples, added per iteration
-    epochs: int = 1  # passes over source + pseudo-labelled data per iteration
-    lr: float | None = None  # None: the fine-tuning config's learning rate
-
-    RULES: ClassVar[dict[str, Rule]] = {
-        "iterations": (at_least_one, "an integer >= 1"),
-        "fraction": (lambda v: positive(v) and v <= 1, "a fraction in (0, 1]"),
-        "epochs": (at_least_one, "an integer >= 1"),
-        "lr": (optional(positive), "a learning rate > 0 (or leave it out: iwda.lr)"),
-    }
-
-    def __post_init__(self) -> None:
-        check("iwda.self_train", self, self.RULES)
 
 
 @torch.no_grad()

@@ -184,9 +184,7 @@ class IWDASettings(SeedJobs):
 
 def iwda_settings(plan: Plan) -> IWDASettings | None:
     """The validated ``iwda`` section of ``plan.config`` (``None`` when absent)."""
-    from xlt.studies.iwda.distill import DistillConfig
-    from xlt.studies.iwda.iwda import IWDAConfig
-    from xlt.studies.iwda.self_train import SelfTrainConfig
+    from xlt.studies.iwda.configs import DistillConfig, IWDAConfig, SelfTrainConfig
 
     section = plan.config.get("iwda")
     if not section:
