@@ -88,6 +88,36 @@ def test_a_root_owned_state_dir_is_accepted_and_check_creates_nothing(tmp_path: 
     assert not (tmp_path / "state").exists() and not (tmp_path / "spool").exists()
 
 
+@as_root
+def test_down_makes_slurm_clients_fail_at_once_and_leaves_other_configs_alone(
+    tmp_path: Path,
+) -> None:
+    """With the daemons down, Slurm clients retry the dead controller for MessageTimeout (10 s),
+    and Snakemake's Slurm plugin runs `scontrol show config` at every Snakemake start: `down`
+    sets MessageTimeout=1 in the configuration it wrote (idempotently), never in another one."""
+    conf_dir = tmp_path / "etc-slurm"
+    conf_dir.mkdir()
+    conf = conf_dir / "slurm.conf"
+    ours = "# written by xlt scripts/slurm-local -- single-node test cluster, do not edit\nClusterName=xlt\nMessageTimeout=10\n"  # fmt: skip
+    env = {
+        **os.environ,
+        "XLT_SLURM_STATE": str(tmp_path / "state"),
+        "XLT_SLURM_SPOOL": str(tmp_path / "spool"),
+        "XLT_SLURM_CONF_DIR": str(conf_dir),
+    }
+    conf.write_text(ours)
+    for _ in range(2):
+        proc = _run([str(SLURM_LOCAL), "down"], timeout=60, env=env)
+        assert proc.returncode == 0, proc.stderr
+        lines = conf.read_text().splitlines()
+        assert [x for x in lines if x.startswith("MessageTimeout")] == ["MessageTimeout=1"]
+        assert lines[:2] == ours.splitlines()[:2]
+    foreign = "ClusterName=site\nSlurmctldHost=head\n"
+    conf.write_text(foreign)
+    assert _run([str(SLURM_LOCAL), "down"], timeout=60, env=env).returncode == 0
+    assert conf.read_text() == foreign
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
