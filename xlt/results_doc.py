@@ -206,20 +206,15 @@ def format_duration(seconds: float) -> str:
 # step 2: the document
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``over`` merged into ``base`` key by key, as Snakemake merges ``--configfile`` files."""
-    for k, v in over.items():
-        base[k] = _merge(base[k], v) if isinstance(v, Mapping) and isinstance(base.get(k), dict) else v  # fmt: skip
-    return base
-
-
 def load_config(config: Configs) -> dict[str, Any]:
     """The config (overlays merged), schema-validated (defaults filled in), as the workflow reads
     it."""
+    from snakemake.utils import update_config  # merges --configfile files as the workflow does
+
     cfg: dict[str, Any] = {}
     for c in config_files(config):
         try:
-            cfg = _merge(cfg, yaml.safe_load(Path(c).read_text()) or {})
+            update_config(cfg, yaml.safe_load(Path(c).read_text()) or {})
         except (OSError, yaml.YAMLError) as e:
             raise ResultsError(f"{c}: cannot read the config: {e}") from None
     try:
