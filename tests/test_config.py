@@ -58,6 +58,36 @@ def test_lms_240_is_the_papers_pool_on_the_default_world():
     assert [round(240 * f) for f in cfg["lms"]["split"].values()] == [120, 60, 60]
 
 
+def test_the_apertium_overlay_trains_translate_train_on_the_calibrated_level():
+    """configs/examples/translate-train-apertium.yaml over configs/translate-train.yaml: the same
+    study, its synthetic training translations at the level calibrated to Apertium
+    (docs/translate.md), in their own directory, and no other change to the candidates."""
+    from snakemake.utils import update_config
+
+    base = yaml.safe_load((REPO / "configs" / "translate-train.yaml").read_text())
+    cfg = copy.deepcopy(base)
+    update_config(
+        cfg,
+        yaml.safe_load(
+            (REPO / "configs" / "examples" / "translate-train-apertium.yaml").read_text()
+        ),
+    )
+    validate(cfg, SCHEMA)
+    validate(base, SCHEMA)
+    before, after = load(base), load(cfg)
+    tt = after["translate_train"]
+    assert (
+        tt.translate_dir("synth-ner", "es") == "results/translate/synth-ner/es/synthetic-apertium"
+    )
+    assert before["translate_train"].translate_dir("synth-ner", "es").endswith("synthetic-low")
+    assert after.plan.config["translate"]["noise_levels"]["apertium"] == {
+        "drop": 0.15,
+        "substitute": 0.0,
+        "reorder": 0.10,
+    }
+    assert [c.dir for c in after.candidates()] == [c.dir for c in before.candidates()]
+
+
 def test_real_encoder_configs_plan_their_studies():
     """The multilingual-e5-small studies (docs/real-data.md, "A real multilingual encoder offline"), planned
     in-process (a snakemake dry run of each costs CI time and checks nothing more)."""
