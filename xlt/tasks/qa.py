@@ -399,6 +399,7 @@ class QA(TaskKind):
     token_level = False
     main_metric = "f1"
     metric_name = "F1 (SQuAD v1.1 / MLQA official scripts)"
+    also_reported = ("f1_squad",)  # XTREME's XQuAD / MLQA numbers: SQuAD's rule everywhere
     labelled = False
 
     def gold(self, record: Mapping[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ def zero_shot_table(table: pd.DataFrame, task: Mapping) -> pd.DataFrame:
     source = task["source"]
     table = table[table["method"] == "zero-shot"]
     chosen_src = pick(table, source)
+    also = get_kind(task["kind"]).also_reported
     rows = []
     for lang in [source, *task["targets"]]:
         sub = table[table["lang"] == lang].set_index("candidate")
@@ -37,6 +38,7 @@ def zero_shot_table(table: pd.DataFrame, task: Mapping) -> pd.DataFrame:
                 "en_dev": sub.loc[chosen_src, "test"],
                 "all_target": sub.loc[pick(table, lang), "test"],
                 "majority": sub["majority_test"].iloc[0] if "majority_test" in sub else np.nan,
+                **{f"mean_{m}": sub[f"test_{m}"].mean() for m in also if f"test_{m}" in sub},
             }
         )
     df = pd.DataFrame(rows)
@@ -52,7 +54,7 @@ def zero_shot_notes(task: Mapping) -> str:
         "one hyper-parameter setting, averaged over settings; en_dev: the candidate with the best "
         "source dev score; all_target: the candidate with the best target dev score (oracle); "
         f"majority: {get_kind(task['kind']).baseline_name}."
-    )
+    ) + "".join(f" mean_{m}: the mean of {m} over all candidates." for m in get_kind(task["kind"]).also_reported)  # fmt: skip
 
 
 def scores_figure(table: pd.DataFrame, task: Mapping, path: str | Path) -> None:
