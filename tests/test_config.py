@@ -657,3 +657,20 @@ def test_prepared_training_files_too_small_name_the_key(tmp_path):
         check_prepared_sizes([{**needs[0], "need": 81}])
     out = tmp_path / "sizes.json"
     assert check_prepared_sizes(needs, out) == {tgt: 80, src: 300} and out.exists()
+
+
+def test_head_lr_reaches_every_candidate_and_must_be_positive():
+    """finetune.head_lr: null by default (one learning rate, as before); a number reaches each
+    candidate job's settings and its record; zero or a negative rate is refused by the schema."""
+    from xlt.finetune import candidate_meta, finetune_config
+
+    plain = Plan(checked(lambda c: None))
+    params = plain.candidate_params("ner", 1, method="zero-shot", lr=1e-3, epochs=1, batch_size=8)
+    assert "head_lr" not in params and finetune_config(params, ["O"]).head_lr is None
+    assert "head_lr" not in candidate_meta(params, finetune_config(params, ["O"]))
+    plan = Plan(checked(lambda c: c["finetune"].update(head_lr=2.0e-3)))
+    params = plan.candidate_params("ner", 1, method="zero-shot", lr=1e-3, epochs=1, batch_size=8)
+    ft = finetune_config(params, ["O"])
+    assert ft.head_lr == 2e-3 and ft.loop().head_lr == 2e-3 and ft.loop().lr == 1e-3
+    assert candidate_meta(params, ft)["head_lr"] == 2e-3
+    fails(lambda c: c["finetune"].update(head_lr=0), "head_lr")

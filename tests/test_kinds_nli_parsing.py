@@ -18,7 +18,7 @@ from xlt.finetune import FinetuneConfig, finetune
 from xlt.io import read_jsonl, validate_record
 from xlt.metrics import parsing_scores
 from xlt.tasks import TaskSpec, build_model, collate, encode, get_kind, infer_labels, predict
-from xlt.tasks.biaffine import BiaffineParser
+from xlt.tasks.biaffine import BiaffineParser, build_parser
 from xlt.world import NLI_LABELS, WorldConfig, generate
 
 PAIR = {
@@ -313,3 +313,30 @@ def test_synthetic_translation_of_nli_pairs_carries_the_labels(world):
     assert translate_sentences(records, cfg, "en", "de", dataset="synth-nli", world=w)[0] == out
     for r in train:
         validate_record(r, "classification", "x", 1, NLI_LABELS)
+
+
+def test_head_lr_gives_the_parser_head_its_own_rate_and_speeds_learning(world, enc):
+    """finetune.head_lr: the parameters outside the encoder (the biaffine MLPs and scorers) get
+    their own learning rate; every trainable parameter is in exactly one group; at an encoder's
+    fine-tuning rate the fresh head learns slowly, and the head's own rate lets it learn."""
+    from xlt.train.loop import LoopConfig, make_optimizer
+
+    train, evals = load(world, "synth-parsing", "parsing")
+    labels = infer_labels("parsing", [train])
+    model = build_parser(str(enc), tuple(labels), seed=1)
+    opt = make_optimizer(model, LoopConfig(lr=1e-4, head_lr=2e-3))
+    by_lr = {}
+    for g in opt.param_groups:
+        by_lr.setdefault(g["lr"], set()).update(id(p) for p in g["params"])
+    encoder = {id(p) for p in model.encoder.parameters()}
+    assert by_lr[1e-4] == encoder and by_lr[2e-3] == {id(p) for p in model.parameters()} - encoder
+    assert len(opt.param_groups) == 4 and len(make_optimizer(model, LoopConfig(lr=1e-4)).param_groups) == 2  # fmt: skip
+    with pytest.raises(ValueError, match="head_lr"):
+        make_optimizer(model.encoder, LoopConfig(lr=1e-4, head_lr=2e-3))
+
+    train, evals = train[:200], {"en": evals["en"]}
+    slow = finetune(cfg("parsing", labels, 1e-4, 2), enc, train, evals)
+    fast = finetune(cfg("parsing", labels, 1e-4, 2, head_lr=3e-3), enc, train, evals)
+    assert np.mean(fast.loss_curve[-5:]) < 0.8 * np.mean(slow.loss_curve[-5:])
+    assert fast.scores["en"]["dev"]["las"] > slow.scores["en"]["dev"]["las"] + 5, (fast.scores, slow.scores)  # fmt: skip
+    assert fast.scores["en"]["dev"]["uas"] > slow.scores["en"]["dev"]["uas"], (fast.scores, slow.scores)  # fmt: skip

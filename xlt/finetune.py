@@ -61,6 +61,7 @@ class FinetuneConfig:
     # keep the word-embedding matrix fixed (no gradient, no AdamW state): multilingual-e5-small's
     # 250k x 384 = 96M of its 118M parameters, so CPU fine-tuning is much faster and leaner
     freeze_embeddings: bool = False
+    head_lr: float | None = None  # the task head's learning rate (None: lr; LoopConfig.head_lr)
 
     @property
     def spec(self) -> TaskSpec:
@@ -79,6 +80,7 @@ class FinetuneConfig:
             seed=self.seed,
             device=self.device,
             precision=self.precision_info()["used"],
+            head_lr=self.head_lr,
         )
 
 
@@ -279,6 +281,7 @@ def finetune_config(params: Mapping[str, Any], labels: Sequence[str]) -> Finetun
         encoder_kind=params.get("encoder_kind"),
         pooling=params.get("pooling", "first"),
         freeze_embeddings=bool(params.get("freeze_embeddings", False)),
+        head_lr=None if params.get("head_lr") is None else float(params["head_lr"]),
     )
 
 
@@ -305,6 +308,7 @@ def candidate_meta(params: Mapping[str, Any], cfg: FinetuneConfig) -> dict[str, 
         "seed": cfg.seed,
         "encoder": params.get("encoder"),
         "source": params.get("source"),
+        **({"head_lr": cfg.head_lr} if cfg.head_lr is not None else {}),
     }
 
 

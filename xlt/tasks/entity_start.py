@@ -100,6 +100,11 @@ class EntityStartModel(torch.nn.Module):
             loss = torch.nn.functional.cross_entropy(logits.float(), labels, ignore_index=IGNORE)
         return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states)
 
+    @property
+    def base_model(self) -> torch.nn.Module:
+        """The encoder under the head (as a Hugging Face model's ``base_model``)."""
+        return self.encoder
+
     def get_input_embeddings(self) -> torch.nn.Module:
         return self.encoder.get_input_embeddings()
 
