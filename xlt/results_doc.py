@@ -389,8 +389,9 @@ def beside_paper(
             if not m or m.group("task") not in kinds:
                 continue
             task = m.group("task")
-            if "datasets" in head and cfg["tasks"][task].get("dataset") not in head["datasets"]:
-                continue  # published numbers of one dataset (docs/paper/zero-shot.csv)
+            dataset = cfg["tasks"][task].get("dataset")
+            if dataset not in head.get("datasets", [dataset]) or dataset in head.get("not_datasets", []):  # fmt: skip
+                continue  # numbers of one dataset (XNLI, XQuAD, RELX) face only that dataset
             for table in head["paper"]:
                 prow = [r for r in paper_rows if r["table"] == table and r["kind"] in (kinds[task], "any")]  # fmt: skip
                 if not prow:
