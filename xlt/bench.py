@@ -40,7 +40,7 @@ from .encoder import (
     train_tokenizer,
 )
 from .tasks import TaskSpec, bucket_batches, encode, padding_efficiency
-from .train.loop import Hook, LoopState, make_optimizer
+from .train.loop import Hook, LoopConfig, LoopState, make_optimizer
 from .world import NER_LABELS, UPOS_LABELS, World
 from .world.grammar import sentiment_frame, tagging_frame
 
@@ -58,7 +58,7 @@ def _sentences(n: int, langs=("en", "de", "es", "ru", "ar", "zh"), seed: int = 1
 
 def _time_steps(model, batches, loss_fn, steps: int, warmup: int = 3) -> tuple[float, int]:
     """Seconds for ``steps`` optimiser steps (after ``warmup``) and the real tokens they saw."""
-    opt = make_optimizer(model, _LoopLike())
+    opt = make_optimizer(model, LoopConfig(lr=5e-4))
     model.train()
     it = iter(batches)
     real = 0
@@ -73,10 +73,6 @@ def _time_steps(model, batches, loss_fn, steps: int, warmup: int = 3) -> tuple[f
         opt.step()
         real += int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()  # fmt: skip
     return time.perf_counter() - t0, real
-
-
-class _LoopLike:
-    lr, weight_decay, betas, eps = 5e-4, 0.01, (0.9, 0.999), 1e-8
 
 
 def bench_mlm(n_sentences: int = 6000, steps: int = 20, batch_size: int = 32, seq_len: int = 128) -> dict:  # fmt: skip
