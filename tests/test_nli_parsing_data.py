@@ -176,3 +176,16 @@ def test_official_layout_errors(tmp_path, text, line, message):
 def test_official_layout_without_the_language(tmp_path):
     with pytest.raises(DataError, match=re.escape("no row has language 'en'")):
         prepare(tmp_path, "xnli", "classification", official(ROWS[:2]), "tsv", options={"layout": "official"})  # fmt: skip
+
+
+def test_a_relation_subtype_reads_against_a_label_set_of_universal_relations(tmp_path):
+    """The interpolation study reads parsing files against the trained parser's label set (the
+    universal relations): ``nsubj:pass`` is read (it trains as ``nsubj``), a relation whose
+    universal part is not in the set is refused with the file, line and fix."""
+    path = tmp_path / "t.jsonl"
+    rec = {"id": "s1", "tokens": ["it", "was", "seen"], "heads": [3, 3, 0], "deprels": ["nsubj:pass", "aux:pass", "root"]}  # fmt: skip
+    path.write_text(json.dumps(rec) + "\n")
+    assert read_jsonl(path, "parsing", ["nsubj", "aux", "root"])[0]["deprels"][0] == "nsubj:pass"
+    with pytest.raises(DataError) as err:
+        read_jsonl(path, "parsing", ["nsubj", "root"])
+    assert "line 1" in str(err.value) and "'aux:pass' is not in the label set" in str(err.value)
