@@ -174,7 +174,7 @@ def bench_candidate_step(size: str = "paper", steps: int = 20, batch_size: int =
     batch 32 x 128, AdamW) through the one training loop, on the GPU when there is one."""
     from transformers import BertConfig, BertForTokenClassification
 
-    from .train.loop import LoopConfig, resolve_device, train
+    from .train.loop import resolve_device, train
 
     cfg = BertConfig(**CANDIDATE_SIZES[size], max_position_embeddings=512, num_labels=len(NER_LABELS))  # fmt: skip
     torch.manual_seed(1)
@@ -228,7 +228,7 @@ def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eva
     the shapes, not the weights (accuracy parity is measured on real runs, docs/real-data.md)."""
     from transformers import BertConfig, BertForTokenClassification
 
-    from .train.loop import LoopConfig, autocast, make_optimizer
+    from .train.loop import autocast
     from .train.precision import resolve
 
     shape = shape or E5_SHAPE
@@ -324,7 +324,7 @@ def bench_metaxl_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, 
         eager_attention,
     )
 
-    from .train.loop import LoopConfig, train
+    from .train.loop import train
 
     size = TinyBertConfig()
     cfg = BertConfig(vocab_size=size.vocab_size, hidden_size=size.hidden_size, num_hidden_layers=size.layers, num_attention_heads=size.heads, intermediate_size=size.intermediate_size, num_labels=len(NER_LABELS))  # fmt: skip
@@ -379,7 +379,7 @@ def bench_iwda_step(steps: int = 20, batch_size: int = 16, seq_len: int = 64, wa
         weights_positive_control,
     )
 
-    from .train.loop import LoopConfig, train
+    from .train.loop import train
 
     size = TinyBertConfig()
     cfg = BertConfig(vocab_size=size.vocab_size, hidden_size=size.hidden_size, num_hidden_layers=size.layers, num_attention_heads=size.heads, intermediate_size=size.intermediate_size, num_labels=3)  # fmt: skip
