@@ -420,7 +420,11 @@ def test_lms_tables_of_qa_and_relations_face_the_papers_qa_and_re_rows(tmp_path)
         )
         _write_csv(
             tmp_path / f"lms_runs_{task}.csv",
-            [{"method": "zero-shot", "selector": s, "target": lang, "mean": "40.0"} for s in sel for lang in langs],  # fmt: skip
+            [
+                {"method": "zero-shot", "selector": s, "target": lang, "mean": "40.0"}
+                for s in sel
+                for lang in langs
+            ],  # fmt: skip
         )
         for stem in (f"lms_{task}", f"lms_runs_{task}"):
             (tmp_path / f"{stem}.md").write_text("x")
