@@ -50,3 +50,29 @@ def test_cpu_flags_are_read_from_the_machine():
     info = P.cpu_info()
     assert set(info) == {"model", "bf16_flags"}
     assert set(info["bf16_flags"]) <= set(P.BF16_CPU_FLAGS)
+
+
+def test_auto_keeps_fp32_for_task_kinds_without_bf16_parity(cpu):
+    """bf16 was within tolerance of fp32 on UD POS only (docs/real-data.md): NER and
+    classification missed on some languages, QA, relations and parsing are unmeasured; auto
+    trains those in fp32 and says why, and an explicit bf16 is kept."""
+    cpu("amx_bf16")
+    assert P.resolve("auto", "cpu", "bundled", "tagging")["used"] == "bf16"
+    for kind in ("ner", "classification", "qa", "relation", "parsing"):
+        r = P.resolve("auto", "cpu", "bundled", kind)
+        assert r["used"] == "fp32" and f"task kind '{kind}'" in r["reason"], kind
+        assert "precision: bf16" in r["reason"]
+        assert P.resolve("bf16", "cpu", "bundled", kind)["used"] == "bf16"
+    cpu()
+    assert P.resolve("auto", "cpu", "bundled", "tagging")["used"] == "fp32"
+
+
+def test_a_candidate_config_passes_its_task_kind_to_the_choice(cpu):
+    from xlt.finetune import FinetuneConfig
+
+    cpu("avx512_bf16")
+    common = {"labels": ["a"], "lr": 1e-4, "epochs": 1, "batch_size": 2, "seed": 1, "device": "cpu", "encoder_kind": "bundled"}  # fmt: skip
+    assert FinetuneConfig(kind="tagging", **common).precision_info()["used"] == "bf16"
+    assert FinetuneConfig(kind="ner", **common).precision_info()["used"] == "fp32"
+    assert FinetuneConfig(kind="parsing", **common).precision_info()["used"] == "fp32"
+    assert FinetuneConfig(kind="parsing", **common).loop().precision == "fp32"

@@ -276,7 +276,7 @@ def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eva
             best[precision, "train"] = min(best[precision, "train"], train_round(precision))
             best[precision, "eval"] = min(best[precision, "eval"], eval_round(precision))
     tok = {k: round((batch_size if k[1] == "train" else eval_batch) * seq_len / v) for k, v in best.items()}  # fmt: skip
-    auto = resolve("auto", "cpu", "bundled")
+    auto = resolve("auto", "cpu", "bundled", "tagging")
     return {
         "model": (
             "multilingual-e5-small shape (12 x 384, vocab 250k, embeddings frozen)"
@@ -296,7 +296,7 @@ def bench_precision(steps: int = 8, batch_size: int = 16, seq_len: int = 48, eva
 
 
 def print_precision(r: dict) -> None:
-    print(f"(g) fp32 vs bf16, {r['model']}, {r['batch']}, {r['threads']} threads, {r['cpu']} (bf16 flags {r['bf16_flags'] or 'none'}; precision auto chooses {r['auto_chooses']}):")  # fmt: skip
+    print(f"(g) fp32 vs bf16, {r['model']}, {r['batch']}, {r['threads']} threads, {r['cpu']} (bf16 flags {r['bf16_flags'] or 'none'}; precision auto chooses {r['auto_chooses']} for tagging):")  # fmt: skip
     t, s = r["train_tokens_per_s"], r["score_tokens_per_s"]
     print(f"    fine-tuning: fp32 {t['fp32']} tokens/s, bf16 {t['bf16']} tokens/s: {r['train_speedup']}x")  # fmt: skip
     print(f"    scoring:     fp32 {s['fp32']} tokens/s, bf16 {s['bf16']} tokens/s: {r['score_speedup']}x")  # fmt: skip

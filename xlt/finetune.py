@@ -69,7 +69,7 @@ class FinetuneConfig:
 
     def precision_info(self) -> dict[str, Any]:
         """The precision this job uses, why, and what was detected (xlt.train.precision)."""
-        return resolve_precision(self.precision, resolve_device(self.device).type, self.encoder_kind)  # fmt: skip
+        return resolve_precision(self.precision, resolve_device(self.device).type, self.encoder_kind, self.kind)  # fmt: skip
 
     def loop(self) -> LoopConfig:
         return LoopConfig(

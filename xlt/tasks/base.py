@@ -150,6 +150,9 @@ class TaskKind:
     # other metrics of ``scores`` the zero-shot table also averages (``mean_<metric>``): the ones
     # published numbers of the kind are given in, where that is not the main metric
     also_reported: ClassVar[tuple[str, ...]] = ()
+    # bf16 training and scoring measured at parity with fp32 on real runs (docs/real-data.md):
+    # only then does ``finetune.precision: auto`` choose bf16 for the kind (xlt.train.precision)
+    bf16_parity: ClassVar[bool] = False
     # what ``majority_baseline`` predicts, as the tables' notes say it
     baseline_name: ClassVar[str] = "the source-train majority label predicted everywhere"
 

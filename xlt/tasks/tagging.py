@@ -90,6 +90,9 @@ class Tagging(TaskKind):
     token_level = True
     main_metric = "accuracy"
     metric_name = "token accuracy"
+    # UD POS, configs/real-e5.yaml in bf16 against fp32 on two CPU kinds: every language within
+    # 0.5 points (docs/real-data.md); NER (a subclass) was not within 1.0 F1 and keeps fp32
+    bf16_parity = True
 
     def gold(self, record: Mapping[str, Any]) -> list[str]:
         return record["tags"]
