@@ -9,7 +9,7 @@ pooled mean). Each ``--diff LABEL A B`` is one column, A − B, bold where it ex
 with a line that counts the cells within it::
 
     python -m xlt.results_compare --tolerance 0.5 --tolerance ner_wikiann=1.0 \\
-        --diff "fp32 − bf16" docs/results/real-e5+fp32.md docs/results/real-e5.md
+        --diff "fp32 − bf16" docs/results/real-e5+fp32.md docs/results/real-e5.all-bf16.md
 
 A document may hold such tables generated in place, between ``<!-- results-compare ARGS -->`` and
 ``<!-- /results-compare -->`` (ARGS as on the command line, paths from the repository root):
