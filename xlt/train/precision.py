@@ -14,7 +14,7 @@
 - **fp32** elsewhere, and always for the ``tiny`` encoder the workflow trains itself: bf16 would
   be faster for it too where the CPU has the units (measured 1.27x fine-tuning, 1.73x scoring on
   an AMX Xeon, one thread), but the default's numbers would then depend on the machine; in fp32
-  they are bit-identical on every CPU kind.
+  they agree across CPU kinds in every table cell but one IWDA model's (docs/development.md).
 
 The detection and the choice are written to every candidate's record (``info.precision``), so a
 table's provenance says which precision made it.
@@ -72,7 +72,7 @@ def resolve(requested: str, device_type: str, encoder_kind: str | None, task_kin
         return {
             **info,
             "used": "fp32",
-            "reason": "tiny encoder: fp32 keeps its numbers identical on every machine",
+            "reason": "tiny encoder: fp32 (bf16 would make its numbers depend on the CPU's bf16 units)",
         }
     if task_kind is not None:
         from xlt.tasks import get_kind
