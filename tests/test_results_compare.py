@@ -76,6 +76,15 @@ def test_a_block_is_regenerated_and_a_stale_one_fails_the_check(docs, tmp_path, 
     assert "- fp32 − bf16: mean over `a1.md`, `a2.md` minus mean over `b.md`" in text
     assert text.endswith("\n\nMore.\n")
     assert rc.main(["--check", str(page)], root=tmp_path) == 0
+    # a block naming a missing document or with bad arguments: the page and the block are named,
+    # and the page is left as it was
+    for args in ("--diff x missing.md b.md", "--diff only-a-label"):
+        bad = tmp_path / "bad.md"
+        bad.write_text(f"<!-- results-compare {args} -->\nold\n<!-- /results-compare -->\n")
+        assert rc.main(["--update", str(bad)], root=tmp_path) == 1
+        err = capsys.readouterr().err
+        assert f"{bad}: " in err and ("missing.md: no such results document" in err or "unreadable arguments" in err)  # fmt: skip
+        assert "\nold\n" in bad.read_text()
 
 
 def test_the_comparisons_in_the_documents_are_current():

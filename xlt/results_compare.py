@@ -149,7 +149,10 @@ def _diffs(specs: Sequence[Sequence[str]], root: Path | None = None) -> list:
 
 
 def _block(args: str, root: Path) -> str:
-    a = _parser().parse_args(shlex.split(args))
+    try:
+        a = _parser().parse_args(shlex.split(args))
+    except SystemExit:  # argparse has printed what is wrong with the arguments
+        raise CompareError(f"results-compare block {args!r}: unreadable arguments (see above)") from None  # fmt: skip
     if not a.diff:
         raise CompareError(f"results-compare block {args!r}: needs --diff LABEL A B")
     return compare(_diffs(a.diff, root), a.tolerance).replace(str(root) + "/", "")
@@ -163,7 +166,10 @@ def refresh(path: str | Path, root: Path = REPO, write: bool = True) -> list[str
     stale: list[str] = []
 
     def sub(m: re.Match) -> str:
-        new = _block(m.group(2), root)
+        try:
+            new = _block(m.group(2), root)
+        except CompareError as e:
+            raise CompareError(f"{path}: {e}") from None
         if new != m.group(3):
             stale.append(m.group(2))
         return m.group(1) + new + m.group(4)
