@@ -441,3 +441,31 @@ def test_lms_tables_of_qa_and_relations_face_the_papers_qa_and_re_rows(tmp_path)
     assert "| LMS | 49.91 | 40.0 | 42.09 / 40.0 | 57.73 / 40.0 |" in blocks[2]  # Table 7: hi, vi
     # RE (ACE05) has ar and zh only: means side by side, no shared language
     assert "| En-Dev | 51.89 | 50.0 |" in blocks[1] and "F1 (mBERT; ACE05" in blocks[1]
+
+
+def _candidate(results: Path, task: str, name: str, used: str, reason: str) -> Path:
+    path = results / "candidates" / task / name / "lr1e-05-ep1-bs16" / "seed1" / "metrics.json"
+    prec = {"requested": "auto", "used": used, "reason": reason, "device": "cpu"}
+    rd.write_json(path, {"scores": {}, "provenance": {"seed": 1, "precision": prec}})
+    return path
+
+
+def test_the_header_says_which_precision_trained_each_tasks_models(run_dir):
+    results, _, out = run_dir
+    _candidate(results, "pos_ud", "zs", "bf16", "native bf16 matrix units")
+    _candidate(results, "pos_ud", "zs2", "bf16", "native bf16 matrix units")
+    _candidate(results, "ner_wikiann", "zs", "fp32", "task kind 'ner': not at parity")
+    old = _candidate(results, "topic_sib200", "zs", "bf16", "native bf16 matrix units")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))  # reused from an earlier run
+    start = rd.read_json(rd.record_path(CONFIG, results))["start"]
+    _record(results, datetime.fromisoformat(start))  # the run ends after its models were written
+    text = rd.write_doc(CONFIG, str(results), out).read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| precision |"))
+    assert "**bf16** for pos_ud (2) (`finetune.precision: auto`: native bf16 matrix units)" in row
+    assert "**fp32** for ner_wikiann (1) (`finetune.precision: auto`: task kind 'ner'" in row
+    assert "topic_sib200" not in row  # written before the run started: not this run's model
+
+
+def test_no_precision_row_without_candidate_records(run_dir):
+    results, _, out = run_dir
+    assert "| precision |" not in rd.write_doc(CONFIG, str(results), out).read_text()

@@ -9,7 +9,8 @@ Two steps, two thin scripts (run from the repository root, with the project's ``
   peak memory, the command and the config's digests. Then it calls the next step.
 - ``scripts/results-doc CONFIG RESULTS_DIR [--overlay FILE ...]`` (:func:`write_doc`) validates the config, asks the
   study registry (:func:`xlt.studies.load`) for every table the config makes, and writes one
-  Markdown document: a header from the run record, then every table of every study as the run
+  Markdown document: a header from the run record (and the precision each task's models trained
+  in, from their candidate records' provenance), then every table of every study as the run
   wrote it (``results/tables/*.md``), each study's headline table beside the paper's own numbers
   (``docs/paper/<study>.csv``, transcribed once from the paper; ``docs/paper/papers.yaml`` says
   which xlt table faces which paper table), with what differs between the two set-ups.
@@ -289,6 +290,35 @@ def check_tables(groups: Sequence[StudyTables], start: datetime, record: Path) -
         )
 
 
+def precisions(results: Path, start: datetime, end: datetime) -> dict[tuple[str, str], dict[str, Any]]:  # fmt: skip
+    """Which precision trained the models of this run: ``(used, requested) -> {"tasks": {task:
+    count}, "reasons": set}``, from the ``provenance.precision`` of every candidate record
+    (``results/candidates/**/metrics.json``) written between the run's start and end (a record
+    written before was reused, one after belongs to a later run)."""
+    t0, t1 = start.timestamp() - 1, end.timestamp() + 1
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted((results / "candidates").glob("**/metrics.json")):
+        if not t0 <= path.stat().st_mtime <= t1:
+            continue
+        rec = read_json(path)
+        info = (rec.get("provenance") or {}).get("precision")
+        if not info:
+            continue
+        task = path.relative_to(results / "candidates").parts[0]
+        entry = out.setdefault((info["used"], info["requested"]), {"tasks": {}, "reasons": set()})  # fmt: skip
+        entry["tasks"][task] = entry["tasks"].get(task, 0) + 1
+        entry["reasons"].add(info["reason"])
+    return out
+
+
+def _precision_cell(prec: Mapping[tuple[str, str], Mapping[str, Any]]) -> str:
+    parts = []
+    for (used, requested), e in sorted(prec.items()):
+        tasks = ", ".join(f"{t} ({n})" for t, n in sorted(e["tasks"].items()))
+        parts.append(f"**{used}** for {tasks} (`finetune.precision: {requested}`: {'; '.join(sorted(e['reasons']))})")  # fmt: skip
+    return "; ".join(parts) + " — models trained in this run, by task"
+
+
 # --- the paper beside xlt --------------------------------------------------------------------
 
 
@@ -451,7 +481,7 @@ def _beside(meta, table, prow, ours, stem, xlt_setup) -> str:
     return "\n".join(lines)
 
 
-def render(config: Configs, cfg: Mapping[str, Any], rec: Mapping[str, Any], groups: Sequence[StudyTables], results: Path, papers: Path = PAPERS) -> str:  # fmt: skip
+def render(config: Configs, cfg: Mapping[str, Any], rec: Mapping[str, Any], groups: Sequence[StudyTables], results: Path, papers: Path = PAPERS, precision: Mapping | None = None) -> str:  # fmt: skip
     mach = rec["machine"]
     sha = rec["commit"][:12] + (" (with uncommitted changes)" if rec.get("dirty") else "")
     rss = rec.get("max_rss_kb")
@@ -474,6 +504,8 @@ def render(config: Configs, cfg: Mapping[str, Any], rec: Mapping[str, Any], grou
         f"| machine | {mach['cpu']}, {mach['cores']} cores |",
         f"| wall time | **{format_duration(rec['wall_s'])}** (`{rec['command']}`) |",
     ]
+    if precision:
+        lines.append(f"| precision | {_precision_cell(precision)} |")
     if rss:
         lines.append(f"| peak memory | {rss / 1024**2:.1f} GB (largest single process) |")
     if rec.get("load_avg"):
@@ -505,8 +537,9 @@ def write_doc(config: Configs, results: str = "results", out: str | Path = "docs
     rec = read_record(config, results)
     res = Path(results)
     groups = study_tables(cfg, res)
-    check_tables(groups, datetime.fromisoformat(rec["start"]), record_path(config, results))
-    text = render(config, cfg, rec, groups, res, papers)
+    start, end = (datetime.fromisoformat(rec[k]) for k in ("start", "end"))
+    check_tables(groups, start, record_path(config, results))
+    text = render(config, cfg, rec, groups, res, papers, precisions(res, start, end))
     path = Path(out) / f"{config_name(config)}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path) as fh:
