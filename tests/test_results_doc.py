@@ -461,8 +461,8 @@ def test_the_header_says_which_precision_trained_each_tasks_models(run_dir):
     _record(results, datetime.fromisoformat(start))  # the run ends after its models were written
     text = rd.write_doc(CONFIG, str(results), out).read_text()
     row = next(line for line in text.splitlines() if line.startswith("| precision |"))
-    assert "**bf16** for pos_ud (2) (`finetune.precision: auto`: native bf16 matrix units)" in row
-    assert "**fp32** for ner_wikiann (1) (`finetune.precision: auto`: task kind 'ner'" in row
+    assert "**bf16**: pos_ud (2 candidate records); requested `auto`: native bf16 matrix units" in row  # fmt: skip
+    assert "**fp32**: ner_wikiann (1 candidate record); requested `auto`: task kind 'ner'" in row
     assert "topic_sib200" not in row  # written before the run started: not this run's model
 
 

@@ -314,9 +314,9 @@ def precisions(results: Path, start: datetime, end: datetime) -> dict[tuple[str,
 def _precision_cell(prec: Mapping[tuple[str, str], Mapping[str, Any]]) -> str:
     parts = []
     for (used, requested), e in sorted(prec.items()):
-        tasks = ", ".join(f"{t} ({n})" for t, n in sorted(e["tasks"].items()))
-        parts.append(f"**{used}** for {tasks} (`finetune.precision: {requested}`: {'; '.join(sorted(e['reasons']))})")  # fmt: skip
-    return "; ".join(parts) + " — models trained in this run, by task"
+        tasks = ", ".join(f"{t} ({n} candidate record{'s' * (n != 1)})" for t, n in sorted(e["tasks"].items()))  # fmt: skip
+        parts.append(f"**{used}**: {tasks}; requested `{requested}`: {'; '.join(sorted(e['reasons']))}")  # fmt: skip
+    return " · ".join(parts)
 
 
 # --- the paper beside xlt --------------------------------------------------------------------
