@@ -469,3 +469,14 @@ def test_the_header_says_which_precision_trained_each_tasks_models(run_dir):
 def test_no_precision_row_without_candidate_records(run_dir):
     results, _, out = run_dir
     assert "| precision |" not in rd.write_doc(CONFIG, str(results), out).read_text()
+
+
+def test_a_broken_candidate_record_is_named_and_no_document_is_written(run_dir):
+    results, _, out = run_dir
+    path = _candidate(results, "pos_ud", "zs", "bf16", "native bf16 matrix units")
+    path.write_text('{"provenance": {"precision": ')  # a job killed mid-write
+    start = rd.read_json(rd.record_path(CONFIG, results))["start"]
+    _record(results, datetime.fromisoformat(start))
+    with pytest.raises(rd.ResultsError, match=rf"{path}.*invalid JSON.*re-run the config"):
+        rd.write_doc(CONFIG, str(results), out)
+    assert not (out / "test.md").exists()

@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from xlt.config import ConfigError, validate
-from xlt.io import atomic_open, read_json, write_json
+from xlt.io import DataError, atomic_open, read_json, write_json
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
@@ -300,7 +300,10 @@ def precisions(results: Path, start: datetime, end: datetime) -> dict[tuple[str,
     for path in sorted((results / "candidates").glob("**/metrics.json")):
         if not t0 <= path.stat().st_mtime <= t1:
             continue
-        rec = read_json(path)
+        try:
+            rec = read_json(path)
+        except DataError as e:
+            raise ResultsError(f"{e}; delete that candidate directory and re-run the config") from None  # fmt: skip
         info = (rec.get("provenance") or {}).get("precision")
         if not info:
             continue
